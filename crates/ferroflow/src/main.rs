@@ -1,1 +1,92 @@
-fn main() {}
+//! `ferroflow`: run a task of a TensorFlow cluster (see `ferroflow --help`).
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use ferroflow::config::{cluster_from_flags, from_tf_config};
+use ferroflow::{TaskConfig, TaskServer};
+
+/// TensorFlow's distributed runtime, rebuilt in Rust. Speaks TF 2.21's gRPC protocol
+/// (tensorflow.WorkerService), so stock TensorFlow masters and workers can share a cluster with it.
+#[derive(Parser)]
+#[command(name = "ferroflow", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one task of a cluster: serve tensorflow.WorkerService on the task's address.
+    ///
+    /// The cluster is given as TF's ClusterSpec, one --cluster flag per job, tasks numbered in the
+    /// order listed, e.g.
+    ///   ferroflow server --cluster master=127.0.0.1:2220 --cluster worker=127.0.0.1:2222,127.0.0.1:2223 --job worker --task 1
+    /// Without --cluster, the TF_CONFIG environment variable is read as TensorFlow does:
+    ///   TF_CONFIG='{"cluster": {"worker": ["127.0.0.1:2222"]}, "task": {"type": "worker", "index": 0}}'
+    /// The server logs to stderr (RUST_LOG=debug for more) and stops cleanly on SIGINT or SIGTERM.
+    Server {
+        /// A job of the cluster: JOB=HOST:PORT[,HOST:PORT...]. Repeat for each job.
+        #[arg(long = "cluster", value_name = "JOB=HOST:PORT,...")]
+        cluster: Vec<String>,
+        /// The job of this task (default: from TF_CONFIG).
+        #[arg(long)]
+        job: Option<String>,
+        /// The index of this task in its job (default: from TF_CONFIG, else 0).
+        #[arg(long)]
+        task: Option<i32>,
+        /// Threads that run kernels (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        compute_threads: usize,
+    },
+}
+
+fn task_config(cluster: Vec<String>, job: Option<String>, task: Option<i32>, compute_threads: usize) -> Result<TaskConfig> {
+    let (cluster, env_job, env_task) = if cluster.is_empty() {
+        let tf_config = std::env::var("TF_CONFIG").context("no --cluster flags and no TF_CONFIG environment variable")?;
+        let (c, j, t) = from_tf_config(&tf_config)?;
+        (c, Some(j), Some(t))
+    } else {
+        (cluster_from_flags(&cluster)?, None, None)
+    };
+    let Some(job) = job.or(env_job) else { bail!("--job is required with --cluster") };
+    Ok(TaskConfig { cluster, job, task: task.or(env_task).unwrap_or(0), compute_threads })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("ferroflow-io").build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Server { cluster, job, task, compute_threads } => {
+                let config = task_config(cluster, job, task, compute_threads)?;
+                let mut server = TaskServer::start(config).await?;
+                tokio::select! {
+                    r = server.wait() => r?,
+                    _ = shutdown_signal() => {
+                        tracing::info!("shutting down");
+                        server.shutdown().await?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    })
+}

@@ -7,6 +7,7 @@
 //! - [`resource`]: resource handles, variables and the resource manager.
 //! - [`rendezvous`]: keys and the send/receive interface between kernels.
 //! - [`kernel`]: the kernel interface, step context and the kernel registry.
+//! - [`node_def`]: building `NodeDef`s in code.
 //!
 //! Nothing here owns threads or sockets; concurrency rules are stated per module.
 
@@ -15,6 +16,7 @@ pub mod device_name;
 pub mod dtype;
 pub mod error;
 pub mod kernel;
+pub mod node_def;
 pub mod rendezvous;
 pub mod resource;
 pub mod shape;

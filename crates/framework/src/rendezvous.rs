@@ -92,8 +92,14 @@ impl RendezvousValue {
 pub trait Rendezvous: Send + Sync {
     /// Leaves a value under `key`; fails once the rendezvous is aborted.
     fn send(&self, key: &ParsedKey, value: RendezvousValue) -> Result<()>;
-    /// Resolves with the value sent under `key` (now or later), or the abort error.
+    /// Resolves with the value sent under `key` (now or later), or the abort error. Where the
+    /// producer is another task, the value is fetched from it.
     fn recv(&self, key: &ParsedKey) -> BoxFuture<'static, Result<RendezvousValue>>;
+    /// Like `recv`, but only from this process's table, whatever the key's source device: how
+    /// client-terminated receives (fed through `RunGraph.send`) are served.
+    fn recv_local(&self, key: &ParsedKey) -> BoxFuture<'static, Result<RendezvousValue>> {
+        self.recv(key)
+    }
     /// Fails every pending and future receive with `error`.
     fn start_abort(&self, error: Error);
 }

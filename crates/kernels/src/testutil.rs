@@ -4,62 +4,17 @@
 use bytes::Bytes;
 use ferroflow_framework::{
     AsyncKernelContext, DType, Error, KernelKind, OpKernelContext, Rendezvous, RendezvousValue, ResourceMgr,
-    StepContext, Tensor, TensorShape,
+    StepContext, Tensor,
 };
-use ferroflow_proto::{attr_value, AttrValue, NodeDef};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
-/// A `NodeDef` under construction.
-pub struct NodeBuilder(pub NodeDef);
+/// A `NodeDef` under construction (the framework's builder).
+pub use ferroflow_framework::node_def::NodeDefBuilder as NodeBuilder;
 
+/// A node running `op`, named after it.
 pub fn node(op: &str) -> NodeBuilder {
-    NodeBuilder(NodeDef { name: format!("{}_node", op.to_lowercase()), op: op.to_string(), ..Default::default() })
-}
-
-impl NodeBuilder {
-    pub fn name(mut self, n: &str) -> Self {
-        self.0.name = n.into();
-        self
-    }
-    fn set(mut self, k: &str, v: attr_value::Value) -> Self {
-        self.0.attr.insert(k.into(), AttrValue { value: Some(v) });
-        self
-    }
-    pub fn attr_type(self, k: &str, t: DType) -> Self {
-        self.set(k, attr_value::Value::Type(t.to_proto()))
-    }
-    pub fn attr_bool(self, k: &str, b: bool) -> Self {
-        self.set(k, attr_value::Value::B(b))
-    }
-    pub fn attr_int(self, k: &str, i: i64) -> Self {
-        self.set(k, attr_value::Value::I(i))
-    }
-    pub fn attr_float(self, k: &str, f: f32) -> Self {
-        self.set(k, attr_value::Value::F(f))
-    }
-    pub fn attr_str(self, k: &str, s: &str) -> Self {
-        self.set(k, attr_value::Value::S(Bytes::copy_from_slice(s.as_bytes()).to_vec().into()))
-    }
-    pub fn attr_tensor(self, k: &str, t: &Tensor) -> Self {
-        self.set(k, attr_value::Value::Tensor(ferroflow_framework::tensor_to_proto(t)))
-    }
-    pub fn attr_shape(self, k: &str, dims: &[i64]) -> Self {
-        self.set(k, attr_value::Value::Shape(TensorShape::new(dims.to_vec()).to_proto()))
-    }
-    pub fn attr_list_str(self, k: &str, v: &[&str]) -> Self {
-        let list = attr_value::ListValue { s: v.iter().map(|s| s.as_bytes().to_vec().into()).collect(), ..Default::default() };
-        self.set(k, attr_value::Value::List(list))
-    }
-    pub fn attr_list_int(self, k: &str, v: &[i64]) -> Self {
-        let list = attr_value::ListValue { i: v.to_vec(), ..Default::default() };
-        self.set(k, attr_value::Value::List(list))
-    }
-    pub fn attr_value(self, k: &str, v: AttrValue) -> Self {
-        let mut s = self;
-        s.0.attr.insert(k.into(), v);
-        s
-    }
+    NodeBuilder::new(&format!("{}_node", op.to_lowercase()), op)
 }
 
 /// A rendezvous that refuses everything: kernels under unit test do not communicate.

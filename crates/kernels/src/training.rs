@@ -1,5 +1,453 @@
-//! (to be written)
+//! Dense optimizer updates on resource variables: `ResourceApplyGradientDescent`, `ResourceApplyAdam`,
+//! `ResourceApplyMomentum`, `ResourceApplyAdagrad`, `ResourceApplyRMSProp` and
+//! `ResourceApplyAdamWithAmsgrad`, with TensorFlow's update formulas (same order of float
+//! operations as its CPU functors), checks and error messages.
+//!
+//! Concurrency: kernels are stateless. A run looks up every variable it updates, then holds all
+//! their `update_lock`s (taken in address order, each once, so overlapping runs cannot deadlock)
+//! from reading the old values until the new tensors are stored. The lock is taken whatever
+//! `use_locking` says: TF leaves the unlocked case undefined, and with immutable tensors an unlocked
+//! read-modify-write could silently drop a concurrent update.
 
-use ferroflow_framework::KernelRegistry;
+use crate::variable::{handle_input, lookup_var};
+use ferroflow_framework::{
+    Code, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorElement,
+    Var,
+};
+use std::ops::{Add, Div, Mul, Sub};
+use std::sync::Arc;
 
-pub(crate) fn register(_reg: &mut KernelRegistry) {}
+pub(crate) fn register(reg: &mut KernelRegistry) {
+    reg.register("ResourceApplyGradientDescent", |init| build(init, Algo::GradientDescent));
+    reg.register("ResourceApplyAdam", |init| build(init, Algo::Adam));
+    reg.register("ResourceApplyMomentum", |init| build(init, Algo::Momentum));
+    reg.register("ResourceApplyAdagrad", |init| build(init, Algo::Adagrad));
+    reg.register("ResourceApplyRMSProp", |init| build(init, Algo::RmsProp));
+    reg.register("ResourceApplyAdamWithAmsgrad", |init| build(init, Algo::AdamWithAmsgrad));
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Algo {
+    GradientDescent,
+    Adam,
+    Momentum,
+    Adagrad,
+    RmsProp,
+    AdamWithAmsgrad,
+}
+
+/// Where an op's inputs are: its variables come first, then these.
+struct Layout {
+    /// Names of the variable inputs (TF's input names, used in shape messages).
+    slots: &'static [&'static str],
+    /// Scalar inputs in the order TF checks them: (input index, message prefix).
+    scalars: &'static [(usize, &'static str)],
+    /// Index and name of the gradient input.
+    grad: (usize, &'static str),
+    /// True when TF checks the scalars after the shapes (momentum's `momentum`).
+    late_scalars: &'static [(usize, &'static str)],
+}
+
+impl Algo {
+    fn layout(self) -> Layout {
+        const ADAM_SCALARS: [(usize, &str); 6] = [
+            (0, "beta1_power is not a scalar: "),
+            (1, "beta2_power is not a scalar: "),
+            (2, "lr is not a scalar : "),
+            (3, "beta1 is not a scalar: "),
+            (4, "beta2 is not a scalar: "),
+            (5, "epsilon is not a scalar: "),
+        ];
+        // Scalar indices below are relative to the first non-variable input.
+        match self {
+            Algo::GradientDescent => Layout {
+                slots: &["var"],
+                scalars: &[(0, "alpha is not a scalar: ")],
+                grad: (1, "delta"),
+                late_scalars: &[],
+            },
+            Algo::Adam => {
+                Layout { slots: &["var", "m", "v"], scalars: &ADAM_SCALARS, grad: (6, "grad"), late_scalars: &[] }
+            }
+            Algo::AdamWithAmsgrad => Layout {
+                slots: &["var", "m", "v", "vhat"],
+                scalars: &ADAM_SCALARS,
+                grad: (6, "grad"),
+                late_scalars: &[],
+            },
+            Algo::Momentum => Layout {
+                slots: &["var", "accum"],
+                scalars: &[(0, "lr is not a scalar: ")],
+                grad: (1, "grad"),
+                late_scalars: &[(2, "momentum is not a scalar: ")],
+            },
+            Algo::Adagrad => Layout {
+                slots: &["var", "accum"],
+                scalars: &[(0, "lr is not a scalar: ")],
+                grad: (1, "grad"),
+                late_scalars: &[],
+            },
+            Algo::RmsProp => Layout {
+                slots: &["var", "ms", "mom"],
+                scalars: &[
+                    (0, "lr is not a scalar : "),
+                    (1, "rho is not a scalar: "),
+                    (2, "momentum is not a scalar: "),
+                    (3, "epsilon is not a scalar: "),
+                ],
+                grad: (4, "grad"),
+                late_scalars: &[],
+            },
+        }
+    }
+
+    fn num_inputs(self) -> usize {
+        let l = self.layout();
+        l.slots.len() + l.scalars.len() + l.late_scalars.len() + 1
+    }
+}
+
+struct ApplyOp {
+    algo: Algo,
+    dtype: DType,
+    use_nesterov: bool,
+    update_slots: bool,
+    /// The node's input names, for TF's "uninitialized variables" message.
+    input_names: Vec<String>,
+}
+
+fn build(init: &KernelInit<'_>, algo: Algo) -> Result<Kernel> {
+    init.expect_inputs(algo.num_inputs())?;
+    let a = &init.attrs;
+    let dtype = a.get_type_in("T", &[DType::Float, DType::Double])?;
+    a.get_bool_or("use_locking", false)?;
+    let use_nesterov =
+        if matches!(algo, Algo::Adam | Algo::Momentum) { a.get_bool_or("use_nesterov", false)? } else { false };
+    let update_slots = if algo == Algo::Adagrad { a.get_bool_or("update_slots", true)? } else { true };
+    let input_names = init.node.input.clone();
+    Ok(Kernel::sync(ApplyOp { algo, dtype, use_nesterov, update_slots, input_names }, 0))
+}
+
+/// The float arithmetic the updates need.
+trait Real:
+    TensorElement + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + PartialOrd
+{
+    const ONE: Self;
+    fn sqrt(self) -> Self;
+}
+
+impl Real for f32 {
+    const ONE: f32 = 1.0;
+    fn sqrt(self) -> f32 {
+        f32::sqrt(self)
+    }
+}
+
+impl Real for f64 {
+    const ONE: f64 = 1.0;
+    fn sqrt(self) -> f64 {
+        f64::sqrt(self)
+    }
+}
+
+/// Eigen's `cwiseMax` (`std::max`): the first operand unless it is smaller than the second.
+fn max<T: Real>(a: T, b: T) -> T {
+    if a < b { b } else { a }
+}
+
+impl OpKernel for ApplyOp {
+    fn compute(&self, ctx: &mut OpKernelContext<'_>) -> Result<()> {
+        let layout = self.algo.layout();
+        let n_slots = layout.slots.len();
+
+        // Like TF, every variable is looked up before anything else; a missing one is INTERNAL.
+        let mut vars: Vec<Arc<Var>> = Vec::with_capacity(n_slots);
+        for i in 0..n_slots {
+            let h = handle_input(ctx, i)?;
+            let var = lookup_var(ctx, h).map_err(|e| {
+                if e.code == Code::NotFound { Error::internal("Invalid variable reference.") } else { e }
+            })?;
+            vars.push(var);
+        }
+        let mut order: Vec<&Arc<Var>> = vars.iter().collect();
+        order.sort_by_key(|v| Arc::as_ptr(v) as usize);
+        order.dedup_by_key(|v| Arc::as_ptr(v) as usize);
+        let _guards: Vec<_> = order.iter().map(|v| v.update_lock.lock()).collect();
+
+        let mut values = Vec::with_capacity(n_slots);
+        for (i, var) in vars.iter().enumerate() {
+            let value = var.value().ok_or_else(|| {
+                // TF names the third input for an uninitialized `vhat` too.
+                let input = if self.algo == Algo::AdamWithAmsgrad && i == 3 { 2 } else { i };
+                Error::failed_precondition(format!(
+                    "Attempting to use uninitialized variables: {}",
+                    self.input_names.get(input).map(String::as_str).unwrap_or("")
+                ))
+            })?;
+            if value.dtype() != self.dtype {
+                return Err(Error::invalid_argument(format!(
+                    "Variable {} holds {} values but the op updates {} values",
+                    layout.slots[i],
+                    value.dtype(),
+                    self.dtype
+                )));
+            }
+            values.push(value);
+        }
+
+        let arg = |k: usize| ctx.input(n_slots + k);
+        let check_scalars = |list: &[(usize, &str)]| -> Result<()> {
+            for &(k, msg) in list {
+                if arg(k).rank() != 0 {
+                    return Err(Error::invalid_argument(format!("{msg}{}", arg(k).shape())));
+                }
+            }
+            Ok(())
+        };
+        check_scalars(layout.scalars)?;
+        let var_shape = values[0].shape().clone();
+        let same_shape = |what: &str, t: &Tensor| -> Result<()> {
+            if t.shape() != &var_shape {
+                return Err(Error::invalid_argument(format!(
+                    "var and {what} do not have the same shape{var_shape} {}",
+                    t.shape()
+                )));
+            }
+            Ok(())
+        };
+        // TF checks every slot but `vhat` (which it never compares); we check it last so a
+        // mismatched `vhat` is refused rather than misread.
+        let checked_slots = if self.algo == Algo::AdamWithAmsgrad { 3 } else { n_slots };
+        for i in 1..checked_slots {
+            same_shape(layout.slots[i], &values[i])?;
+        }
+        same_shape(layout.grad.1, arg(layout.grad.0))?;
+        check_scalars(layout.late_scalars)?;
+        for i in checked_slots..n_slots {
+            same_shape(layout.slots[i], &values[i])?;
+        }
+
+        let inputs: Vec<&Tensor> = (0..ctx.num_inputs() - n_slots).map(arg).collect();
+        match self.dtype {
+            DType::Float => self.store(&vars, &values, self.update::<f32>(&values, &inputs)?),
+            _ => self.store(&vars, &values, self.update::<f64>(&values, &inputs)?),
+        }
+    }
+}
+
+impl ApplyOp {
+    /// Replaces each updated variable's tensor (called with all update locks held).
+    fn store<T: Real>(&self, vars: &[Arc<Var>], old: &[Tensor], new: Vec<Option<Vec<T>>>) -> Result<()> {
+        for ((var, slot), v) in vars.iter().zip(old).zip(new) {
+            if let Some(v) = v {
+                var.set(Tensor::from_vec(slot.shape().clone(), v)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// New contents for each variable (`None`: left as is), from the old ones and the other inputs.
+    fn update<T: Real>(&self, slots: &[Tensor], args: &[&Tensor]) -> Result<Vec<Option<Vec<T>>>> {
+        let scalar = |k: usize| args[k].scalar_value::<T>();
+        let layout = self.algo.layout();
+        let grad = args[layout.grad.0].values::<T>()?;
+        let mut var = slots[0].to_vec::<T>()?;
+        let one = T::ONE;
+        Ok(match self.algo {
+            Algo::GradientDescent => {
+                let lr = scalar(0)?;
+                for (w, &g) in var.iter_mut().zip(grad.iter()) {
+                    *w = *w - g * lr;
+                }
+                vec![Some(var)]
+            }
+            Algo::Adam | Algo::AdamWithAmsgrad => {
+                let (b1_power, b2_power, lr) = (scalar(0)?, scalar(1)?, scalar(2)?);
+                let (b1, b2, eps) = (scalar(3)?, scalar(4)?, scalar(5)?);
+                let alpha = lr * (one - b2_power).sqrt() / (one - b1_power);
+                let mut m = slots[1].to_vec::<T>()?;
+                let mut v = slots[2].to_vec::<T>()?;
+                let mut vhat = if self.algo == Algo::AdamWithAmsgrad { Some(slots[3].to_vec::<T>()?) } else { None };
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    m[i] = m[i] + (g - m[i]) * (one - b1);
+                    v[i] = v[i] + (g * g - v[i]) * (one - b2);
+                    let denom_base = match vhat.as_mut() {
+                        Some(vh) => {
+                            vh[i] = max(vh[i], v[i]);
+                            vh[i]
+                        }
+                        None => v[i],
+                    };
+                    let step = if self.use_nesterov { (g * (one - b1) + b1 * m[i]) * alpha } else { m[i] * alpha };
+                    var[i] = var[i] - step / (denom_base.sqrt() + eps);
+                }
+                vec![Some(var), Some(m), Some(v), vhat]
+            }
+            Algo::Momentum => {
+                let (lr, momentum) = (scalar(0)?, scalar(2)?);
+                let mut accum = slots[1].to_vec::<T>()?;
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    accum[i] = accum[i] * momentum + g;
+                    var[i] = if self.use_nesterov {
+                        var[i] - (g * lr + accum[i] * momentum * lr)
+                    } else {
+                        var[i] - accum[i] * lr
+                    };
+                }
+                vec![Some(var), Some(accum)]
+            }
+            Algo::Adagrad => {
+                let lr = scalar(0)?;
+                let mut accum = slots[1].to_vec::<T>()?;
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    if self.update_slots {
+                        accum[i] = accum[i] + g * g;
+                    }
+                    var[i] = var[i] - g * lr * (one / accum[i].sqrt());
+                }
+                vec![Some(var), self.update_slots.then_some(accum)]
+            }
+            Algo::RmsProp => {
+                let (lr, rho, momentum, eps) = (scalar(0)?, scalar(1)?, scalar(2)?, scalar(3)?);
+                let mut ms = slots[1].to_vec::<T>()?;
+                let mut mom = slots[2].to_vec::<T>()?;
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    ms[i] = ms[i] + (g * g - ms[i]) * (one - rho);
+                    mom[i] = mom[i] * momentum + (g * lr) / (ms[i] + eps).sqrt();
+                    var[i] = var[i] - mom[i];
+                }
+                vec![Some(var), Some(ms), Some(mom)]
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::{self, assert_tensor_close, node, tensor_from_json};
+    use ferroflow_framework::{
+        Code, DType, KernelKind, OpKernelContext, ResourceHandle, ResourceMgr, Tensor, TensorShape, Var,
+    };
+    use std::sync::Arc;
+
+    fn handle(name: &str) -> Tensor {
+        let h = ResourceHandle { container: "localhost".into(), name: name.into(), ..Default::default() };
+        Tensor::from_resources(TensorShape::scalar(), vec![h]).unwrap()
+    }
+
+    fn code_name(c: Code) -> &'static str {
+        c.name()
+    }
+
+    /// Runs every training case of the oracle file step by step with one kernel per case.
+    #[test]
+    fn updates_match_tensorflow() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/training.json")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let cases = doc["training"].as_array().unwrap();
+        assert!(cases.len() > 50);
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let dtype = testutil::dtype_by_name(case["dtype"].as_str().unwrap());
+            let slots: Vec<&str> = case["slots"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+            let args: Vec<&str> = case["args"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+            let mgr = Arc::new(ResourceMgr::new());
+            for (slot, t) in case["init"].as_object().unwrap() {
+                let t = tensor_from_json(t);
+                mgr.lookup_or_create("localhost", slot, || Var::new(t.dtype())).unwrap().set(t);
+            }
+            let mut n = node(case["op"].as_str().unwrap()).name(name).attr_type("T", dtype);
+            for (k, v) in case["attrs"].as_object().unwrap() {
+                n = n.attr_bool(k, v.as_bool().unwrap());
+            }
+            n.0.input = slots.iter().chain(args.iter()).map(|s| s.to_string()).collect();
+            let kernel = crate::registry().build(&n.0, slots.len() + args.len()).unwrap();
+            let KernelKind::Sync(k) = kernel.kind else { panic!("training kernels are synchronous") };
+            let step = testutil::step_with(mgr.clone());
+            for (i, st) in case["steps"].as_array().unwrap().iter().enumerate() {
+                let mut inputs: Vec<Tensor> = slots.iter().map(|s| handle(s)).collect();
+                inputs.extend(args.iter().map(|a| tensor_from_json(&st["args"][*a])));
+                let mut ctx = OpKernelContext::new(&step, name, &inputs, 0, false);
+                let result = k.compute(&mut ctx);
+                let what = format!("{name} step {}", i + 1);
+                if let Some(err) = st.get("error") {
+                    let e = result.expect_err(&what);
+                    assert_eq!(code_name(e.code), err["code"].as_str().unwrap(), "{what}: {e}");
+                    assert_eq!(e.message, err["message"].as_str().unwrap(), "{what}");
+                    continue;
+                }
+                result.unwrap_or_else(|e| panic!("{what}: {e}"));
+                for (slot, want) in st["after"].as_object().unwrap() {
+                    let got = mgr.lookup::<Var>("localhost", slot).unwrap().value().unwrap();
+                    assert_tensor_close(&got, &tensor_from_json(want), 1e-6, &format!("{what} {slot}"));
+                }
+            }
+        }
+    }
+
+    fn apply_gd(mgr: &Arc<ResourceMgr>, var: &str, grad: Tensor) -> ferroflow_framework::Result<Vec<Tensor>> {
+        let mut n = node("ResourceApplyGradientDescent").attr_type("T", DType::Float);
+        n.0.input = vec![var.to_string(), "lr".into(), "g".into()];
+        testutil::run_with(mgr.clone(), n, vec![handle(var), Tensor::scalar(0.5f32), grad])
+    }
+
+    #[test]
+    fn uninitialized_and_mistyped_variables_are_refused() {
+        let mgr = Arc::new(ResourceMgr::new());
+        mgr.lookup_or_create("localhost", "u", || Var::new(DType::Float)).unwrap();
+        let e = apply_gd(&mgr, "u", Tensor::scalar(1.0f32)).unwrap_err();
+        assert_eq!(e.code, Code::FailedPrecondition);
+        assert!(e.message.starts_with("Attempting to use uninitialized variables: u"), "{}", e.message);
+        mgr.lookup_or_create("localhost", "d", || Var::new(DType::Double)).unwrap().set(Tensor::scalar(1.0f64));
+        assert_eq!(apply_gd(&mgr, "d", Tensor::scalar(1.0f32)).unwrap_err().code, Code::InvalidArgument);
+        mgr.lookup_or_create("localhost", "f", || Var::new(DType::Float)).unwrap().set(Tensor::scalar(1.0f32));
+        assert_eq!(apply_gd(&mgr, "f", Tensor::scalar(1.0f64)).unwrap_err().code, Code::InvalidArgument);
+        apply_gd(&mgr, "f", Tensor::scalar(1.0f32)).unwrap();
+        let v = mgr.lookup::<Var>("localhost", "f").unwrap().value().unwrap();
+        assert_eq!(v.scalar_value::<f32>().unwrap(), 0.5);
+    }
+
+    #[test]
+    fn the_same_variable_twice_does_not_deadlock() {
+        let mgr = Arc::new(ResourceMgr::new());
+        mgr.lookup_or_create("localhost", "w", || Var::new(DType::Float)).unwrap().set(Tensor::scalar(1.0f32));
+        let mut n = node("ResourceApplyMomentum").attr_type("T", DType::Float);
+        n.0.input = vec!["w".into(), "w".into(), "lr".into(), "g".into(), "m".into()];
+        let inputs =
+            vec![handle("w"), handle("w"), Tensor::scalar(0.1f32), Tensor::scalar(1.0f32), Tensor::scalar(0.9f32)];
+        testutil::run_with(mgr, n, inputs).unwrap();
+    }
+
+    #[test]
+    fn concurrent_updates_are_not_lost() {
+        let mgr = Arc::new(ResourceMgr::new());
+        mgr.lookup_or_create("localhost", "c", || Var::new(DType::Float)).unwrap().set(Tensor::scalar(0.0f32));
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let mgr = mgr.clone();
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        apply_gd(&mgr, "c", Tensor::scalar(-2.0f32)).unwrap();
+                    }
+                });
+            }
+        });
+        let v = mgr.lookup::<Var>("localhost", "c").unwrap().value().unwrap();
+        assert_eq!(v.scalar_value::<f32>().unwrap(), 200.0);
+    }
+
+    #[test]
+    fn unsupported_types_and_arity_are_refused_when_building() {
+        let ten = vec![Tensor::scalar(0i32); 10];
+        let e = testutil::run(node("ResourceApplyAdam").attr_type("T", DType::Int32), ten).unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
+        assert!(e.message.contains("Value for attr 'T' of int32"), "{}", e.message);
+        let e =
+            testutil::run(node("ResourceApplyAdagrad").attr_type("T", DType::Float), vec![handle("x")]).unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
+    }
+}

@@ -1,0 +1,101 @@
+//! Helpers shared by the integration tests: partitions built in code, `ferroflow server` processes
+//! on free loopback ports, and waiting for a server to answer.
+
+#![allow(dead_code)]
+
+use ferroflow_distributed::WorkerInterface;
+use ferroflow_framework::node_def::NodeDefBuilder;
+use ferroflow_framework::{DType, ParsedKey};
+use ferroflow_grpc::GrpcWorker;
+
+/// A cloneable client, as the tests pass it around.
+pub type GrpcWorkerRef = GrpcWorker;
+use ferroflow_proto as pb;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn cpu(job: &str, task: i32) -> String {
+    format!("/job:{job}/replica:0/task:{task}/device:CPU:0")
+}
+
+/// A `_Send` of `input` under `tensor_name` from `from` (incarnation `inc`) to `to`.
+pub fn send(name: &str, input: &str, tensor_name: &str, from: &str, inc: u64, to: &str, client_terminated: bool) -> pb::NodeDef {
+    let mut b = NodeDefBuilder::new(name, "_Send")
+        .input(input)
+        .device(from)
+        .attr_type("T", DType::Float)
+        .attr_str("tensor_name", tensor_name)
+        .attr_str("send_device", from)
+        .attr_int("send_device_incarnation", inc as i64)
+        .attr_str("recv_device", to);
+    if client_terminated {
+        b = b.attr_bool("client_terminated", true);
+    }
+    b.build()
+}
+
+/// A `_Recv` of `tensor_name` sent by `from` (incarnation `inc`) to `to`.
+pub fn recv(name: &str, tensor_name: &str, from: &str, inc: u64, to: &str, client_terminated: bool) -> pb::NodeDef {
+    let mut b = NodeDefBuilder::new(name, "_Recv")
+        .device(to)
+        .attr_type("tensor_type", DType::Float)
+        .attr_str("tensor_name", tensor_name)
+        .attr_str("send_device", from)
+        .attr_int("send_device_incarnation", inc as i64)
+        .attr_str("recv_device", to);
+    if client_terminated {
+        b = b.attr_bool("client_terminated", true);
+    }
+    b.build()
+}
+
+pub fn key(from: &str, inc: u64, to: &str, tensor_name: &str) -> String {
+    ParsedKey::new(from, inc, to, tensor_name, (0, 0)).as_str().to_string()
+}
+
+pub fn graph(nodes: Vec<pb::NodeDef>) -> pb::GraphDef {
+    pb::GraphDef { node: nodes, versions: Some(pb::VersionDef { producer: 2474, ..Default::default() }), version: 0 }
+}
+
+/// The incarnation of a worker's CPU device.
+pub async fn incarnation(worker: &dyn WorkerInterface) -> u64 {
+    worker.get_status(pb::GetStatusRequest {}).await.expect("GetStatus").device_attributes[0].incarnation
+}
+
+/// A free loopback port (bound, read, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `ferroflow server` process, killed when dropped.
+pub struct ServerProcess(pub Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn spawn_server(cluster: &[String], job: &str, task: i32) -> ServerProcess {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferroflow"));
+    cmd.arg("server");
+    for c in cluster {
+        cmd.arg("--cluster").arg(c);
+    }
+    cmd.args(["--job", job, "--task", &task.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    ServerProcess(cmd.spawn().expect("ferroflow binary starts"))
+}
+
+/// A client of `address`, once its server answers `GetStatus` (up to 10 s).
+pub async fn connect_when_ready(address: &str) -> GrpcWorker {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let client = GrpcWorker::connect_lazy(address).unwrap();
+        match client.get_status(pb::GetStatusRequest {}).await {
+            Ok(_) => return client,
+            Err(e) if Instant::now() > deadline => panic!("server at {address} never answered: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Building `NodeDef`s in code (the master's partitioner, tests, benchmarks): a small builder over
+//! the wire message. Plain data.
+
+use crate::dtype::DType;
+use crate::shape::TensorShape;
+use crate::tensor::Tensor;
+use crate::tensor_proto::tensor_to_proto;
+use ferroflow_proto::{AttrValue, NodeDef, attr_value};
+
+/// A `NodeDef` under construction; `.0` is the message.
+#[derive(Debug, Clone)]
+pub struct NodeDefBuilder(pub NodeDef);
+
+impl NodeDefBuilder {
+    /// A node named `name` running `op`.
+    pub fn new(name: &str, op: &str) -> NodeDefBuilder {
+        NodeDefBuilder(NodeDef { name: name.to_string(), op: op.to_string(), ..Default::default() })
+    }
+
+    pub fn name(mut self, n: &str) -> Self {
+        self.0.name = n.into();
+        self
+    }
+
+    pub fn device(mut self, d: &str) -> Self {
+        self.0.device = d.into();
+        self
+    }
+
+    /// Adds a data or control (`^node`) input.
+    pub fn input(mut self, i: &str) -> Self {
+        self.0.input.push(i.into());
+        self
+    }
+
+    pub fn attr_value(mut self, k: &str, v: AttrValue) -> Self {
+        self.0.attr.insert(k.into(), v);
+        self
+    }
+
+    fn set(self, k: &str, v: attr_value::Value) -> Self {
+        self.attr_value(k, AttrValue { value: Some(v) })
+    }
+
+    pub fn attr_type(self, k: &str, t: DType) -> Self {
+        self.set(k, attr_value::Value::Type(t.to_proto()))
+    }
+
+    pub fn attr_bool(self, k: &str, b: bool) -> Self {
+        self.set(k, attr_value::Value::B(b))
+    }
+
+    pub fn attr_int(self, k: &str, i: i64) -> Self {
+        self.set(k, attr_value::Value::I(i))
+    }
+
+    pub fn attr_float(self, k: &str, f: f32) -> Self {
+        self.set(k, attr_value::Value::F(f))
+    }
+
+    pub fn attr_str(self, k: &str, s: &str) -> Self {
+        self.set(k, attr_value::Value::S(s.as_bytes().to_vec().into()))
+    }
+
+    pub fn attr_tensor(self, k: &str, t: &Tensor) -> Self {
+        self.set(k, attr_value::Value::Tensor(tensor_to_proto(t)))
+    }
+
+    pub fn attr_shape(self, k: &str, dims: &[i64]) -> Self {
+        self.set(k, attr_value::Value::Shape(TensorShape::new(dims.to_vec()).to_proto()))
+    }
+
+    pub fn attr_list_str(self, k: &str, v: &[&str]) -> Self {
+        let list = attr_value::ListValue { s: v.iter().map(|s| s.as_bytes().to_vec().into()).collect(), ..Default::default() };
+        self.set(k, attr_value::Value::List(list))
+    }
+
+    pub fn attr_list_int(self, k: &str, v: &[i64]) -> Self {
+        let list = attr_value::ListValue { i: v.to_vec(), ..Default::default() };
+        self.set(k, attr_value::Value::List(list))
+    }
+
+    pub fn build(self) -> NodeDef {
+        self.0
+    }
+}
+
+/// A `Const` node holding `value`.
+pub fn const_node(name: &str, value: &Tensor) -> NodeDefBuilder {
+    NodeDefBuilder::new(name, "Const").attr_type("dtype", value.dtype()).attr_tensor("value", value)
+}

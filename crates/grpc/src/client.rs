@@ -1,0 +1,89 @@
+//! A remote worker over gRPC: `WorkerInterface` implemented by calls to a peer's
+//! `tensorflow.WorkerService`, and the factory the worker cache uses to make one per target.
+//!
+//! Concurrency: a client holds one HTTP/2 channel, cloned per call (cheap) and multiplexed;
+//! connecting is lazy, so building a client never blocks.
+
+use crate::transport;
+use async_trait::async_trait;
+use ferroflow_distributed::{RecvTensorReply, WorkerClientFactory, WorkerInterface};
+use ferroflow_framework::{Error, Result, tensor_from_proto};
+use ferroflow_proto as pb;
+use ferroflow_proto::worker_service_client::WorkerServiceClient;
+use std::sync::Arc;
+use tonic::transport::Channel;
+
+/// A client of one remote worker.
+#[derive(Clone)]
+pub struct GrpcWorker {
+    address: String,
+    client: WorkerServiceClient<Channel>,
+}
+
+impl GrpcWorker {
+    /// A client for `host:port`; the connection is made on first use.
+    pub fn connect_lazy(address: &str) -> Result<GrpcWorker> {
+        let channel = transport::lazy_channel(address)?;
+        let client = WorkerServiceClient::new(channel)
+            .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(transport::MAX_MESSAGE_SIZE);
+        Ok(GrpcWorker { address: address.to_string(), client })
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
+/// Implements `WorkerInterface` for `GrpcWorker`: the listed methods forward the request as is;
+/// the items in braces are written out by hand.
+macro_rules! forward {
+    ({ $($extra:item)* } $($method:ident($req:ty) -> $resp:ty;)*) => {
+        #[async_trait]
+        impl WorkerInterface for GrpcWorker {
+            $(
+                async fn $method(&self, req: $req) -> Result<$resp> {
+                    let mut client = self.client.clone();
+                    Ok(client.$method(req).await.map_err(transport::status_to_error)?.into_inner())
+                }
+            )*
+            $($extra)*
+        }
+    };
+}
+
+forward! {
+    {
+        async fn recv_tensor(&self, req: pb::RecvTensorRequest) -> Result<RecvTensorReply> {
+            let mut client = self.client.clone();
+            let resp = client.recv_tensor(req).await.map_err(transport::status_to_error)?.into_inner();
+            let proto = resp.tensor.ok_or_else(|| Error::data_loss(format!("RecvTensor reply from {} has no tensor", self.address)))?;
+            Ok(RecvTensorReply { tensor: tensor_from_proto(&proto)?, is_dead: resp.is_dead, send_start_micros: resp.send_start_micros })
+        }
+    }
+    get_status(pb::GetStatusRequest) -> pb::GetStatusResponse;
+    create_worker_session(pb::CreateWorkerSessionRequest) -> pb::CreateWorkerSessionResponse;
+    delete_worker_session(pb::DeleteWorkerSessionRequest) -> pb::DeleteWorkerSessionResponse;
+    register_graph(pb::RegisterGraphRequest) -> pb::RegisterGraphResponse;
+    deregister_graph(pb::DeregisterGraphRequest) -> pb::DeregisterGraphResponse;
+    run_graph(pb::RunGraphRequest) -> pb::RunGraphResponse;
+    cleanup_graph(pb::CleanupGraphRequest) -> pb::CleanupGraphResponse;
+    cleanup_all(pb::CleanupAllRequest) -> pb::CleanupAllResponse;
+    mark_recv_finished(pb::MarkRecvFinishedRequest) -> pb::MarkRecvFinishedResponse;
+    logging(pb::LoggingRequest) -> pb::LoggingResponse;
+    tracing(pb::TracingRequest) -> pb::TracingResponse;
+    recv_buf(pb::RecvBufRequest) -> pb::RecvBufResponse;
+    get_step_sequence(pb::GetStepSequenceRequest) -> pb::GetStepSequenceResponse;
+    complete_group(pb::CompleteGroupRequest) -> pb::CompleteGroupResponse;
+    complete_instance(pb::CompleteInstanceRequest) -> pb::CompleteInstanceResponse;
+}
+
+/// Makes gRPC clients for the worker cache.
+#[derive(Default)]
+pub struct GrpcClientFactory;
+
+impl WorkerClientFactory for GrpcClientFactory {
+    fn connect(&self, address: &str) -> Result<Arc<dyn WorkerInterface>> {
+        Ok(Arc::new(GrpcWorker::connect_lazy(address)?))
+    }
+}

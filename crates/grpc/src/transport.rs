@@ -1,0 +1,47 @@
+//! Transport settings shared by ferroflow's gRPC clients and servers: message limits for 2 GiB
+//! tensors, HTTP/2 windows and frames sized for bulk tensor transfer on fast links, no Nagle delay.
+
+use ferroflow_framework::{Code, Error, Result};
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint, Server};
+
+/// Largest message sent or accepted (tensors of 2 GiB plus their envelope).
+pub const MAX_MESSAGE_SIZE: usize = ferroflow_proto::MAX_MESSAGE_SIZE;
+
+/// HTTP/2 flow-control windows: large enough that a transfer is never stalled waiting for updates.
+const STREAM_WINDOW: u32 = 64 << 20;
+const CONNECTION_WINDOW: u32 = 128 << 20;
+/// The largest HTTP/2 frame (2^24 - 1): fewer frames per tensor.
+const MAX_FRAME: u32 = (1 << 24) - 1;
+
+/// A channel to `host:port` that connects on first use.
+pub fn lazy_channel(address: &str) -> Result<Channel> {
+    let endpoint = Endpoint::from_shared(format!("http://{address}"))
+        .map_err(|e| Error::invalid_argument(format!("Bad worker address '{address}': {e}")))?
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(10))
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(true)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW);
+    Ok(endpoint.connect_lazy())
+}
+
+/// A server builder with the same transport settings.
+pub fn server_builder() -> Server {
+    Server::builder()
+        .tcp_nodelay(true)
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+}
+
+/// A gRPC status as ferroflow's error; transport failures (peer gone) become UNAVAILABLE.
+pub fn status_to_error(status: tonic::Status) -> Error {
+    let mut e = Error::from(status);
+    if e.code == Code::Unknown && e.message.contains("transport error") {
+        e.code = Code::Unavailable;
+    }
+    e
+}

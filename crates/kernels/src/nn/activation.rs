@@ -1,0 +1,190 @@
+//! Activations (Relu, Relu6, Elu, LeakyRelu) and their gradients, plus [`Activation`], the
+//! epilogue `_FusedMatMul` applies. Stateless kernels; LeakyRelu's alpha is read at build time.
+//! NaN passes through every activation, as in TF.
+
+use super::{map1, map2, Num, Real};
+use crate::array::kernel;
+use ferroflow_framework::{dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor};
+
+pub(super) fn register(reg: &mut KernelRegistry) {
+    reg.register("Relu", |init| unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu), unsupported(t))));
+    reg.register("Relu6", |init| unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu6), unsupported(t))));
+    reg.register("Elu", |init| unary_float(init, |t, x, _| dispatch!(float, t, T => unary::<T>(x, elu), unsupported(t))));
+    reg.register("LeakyRelu", |init| {
+        unary_float(init, |t, x, alpha| dispatch!(float, t, T => {
+            let a = T::from_f32(alpha);
+            unary::<T>(x, move |v| leaky(v, a))
+        }, unsupported(t)))
+    });
+    reg.register("ReluGrad", |init| grad_real(init, "ReluGrad", |t, g, f| {
+        dispatch!(real, t, T => binary::<T>(g, f, |g, f| if f > T::ZERO { g } else { T::ZERO }), unsupported(t))
+    }));
+    reg.register("Relu6Grad", |init| grad_real(init, "Relu6Grad", |t, g, f| {
+        dispatch!(real, t, T => binary::<T>(g, f, |g, f| if f > T::ZERO && f < T::SIX { g } else { T::ZERO }), unsupported(t))
+    }));
+    reg.register("EluGrad", |init| grad_float(init, "EluGrad", |t, g, y, _| {
+        dispatch!(float, t, T => binary::<T>(g, y, |g, y| if y < T::ZERO { g * (y + T::ONE) } else { g }), unsupported(t))
+    }));
+    reg.register("LeakyReluGrad", |init| grad_float(init, "LeakyReluGrad", |t, g, f, alpha| {
+        dispatch!(float, t, T => {
+            let a = T::from_f32(alpha);
+            binary::<T>(g, f, move |g, f| if f > T::ZERO { g } else { g * a })
+        }, unsupported(t))
+    }));
+}
+
+const REAL: &[DType] = &[
+    DType::Float, DType::Double, DType::Int32, DType::Int64, DType::UInt8, DType::Int8, DType::Int16, DType::UInt16,
+    DType::UInt32, DType::UInt64,
+];
+const FLOAT: &[DType] = &[DType::Float, DType::Double];
+
+fn unsupported(t: DType) -> Result<Tensor> {
+    Err(Error::unimplemented(format!("activation not implemented for {t}")))
+}
+
+#[inline]
+pub(crate) fn relu<T: Num>(x: T) -> T {
+    if x <= T::ZERO { T::ZERO } else { x }
+}
+
+#[inline]
+pub(crate) fn relu6<T: Num>(x: T) -> T {
+    if x <= T::ZERO {
+        T::ZERO
+    } else if x >= T::SIX {
+        T::SIX
+    } else {
+        x
+    }
+}
+
+#[inline]
+pub(crate) fn elu<T: Real>(x: T) -> T {
+    if x < T::ZERO { x.exp_m1() } else { x }
+}
+
+#[inline]
+pub(crate) fn leaky<T: Real>(x: T, alpha: T) -> T {
+    if x > T::ZERO { x } else { x.mul(alpha) }
+}
+
+fn unary<T: Num + Send + Sync>(x: &Tensor, f: impl Fn(T) -> T + Sync) -> Result<Tensor> {
+    let v = x.values::<T>()?;
+    Tensor::from_vec(x.shape().clone(), map1(&v, f))
+}
+
+fn binary<T: Num + Send + Sync>(a: &Tensor, b: &Tensor, f: impl Fn(T, T) -> T + Sync) -> Result<Tensor> {
+    let (x, y) = (a.values::<T>()?, b.values::<T>()?);
+    Tensor::from_vec(a.shape().clone(), map2(&x, &y, f))
+}
+
+fn unary_real(init: &KernelInit<'_>, f: fn(DType, &Tensor) -> Result<Tensor>) -> Result<Kernel> {
+    let dtype = init.attrs.get_type_in("T", REAL)?;
+    Ok(kernel(1, move |ctx| {
+        let out = f(dtype, ctx.input(0))?;
+        ctx.set_output(0, out);
+        Ok(())
+    }))
+}
+
+fn unary_float(init: &KernelInit<'_>, f: fn(DType, &Tensor, f32) -> Result<Tensor>) -> Result<Kernel> {
+    let dtype = init.attrs.get_type_in("T", FLOAT)?;
+    let alpha = init.attrs.get_float_or("alpha", 0.2)?;
+    Ok(kernel(1, move |ctx| {
+        let out = f(dtype, ctx.input(0), alpha)?;
+        ctx.set_output(0, out);
+        Ok(())
+    }))
+}
+
+fn same_shape(ctx: &ferroflow_framework::OpKernelContext<'_>, op: &str) -> Result<()> {
+    let (a, b) = (ctx.input(0), ctx.input(1));
+    if a.shape() != b.shape() {
+        return Err(Error::invalid_argument(format!(
+            "Inputs to operation {} of type {op} must have the same size and shape.  Input 0: {} != input 1: {}",
+            ctx.node_name,
+            a.shape(),
+            b.shape()
+        )));
+    }
+    Ok(())
+}
+
+fn grad_real(init: &KernelInit<'_>, op: &'static str, f: fn(DType, &Tensor, &Tensor) -> Result<Tensor>) -> Result<Kernel> {
+    let dtype = init.attrs.get_type_in("T", REAL)?;
+    Ok(kernel(1, move |ctx| {
+        same_shape(ctx, op)?;
+        let out = f(dtype, ctx.input(0), ctx.input(1))?;
+        ctx.set_output(0, out);
+        Ok(())
+    }))
+}
+
+fn grad_float(init: &KernelInit<'_>, op: &'static str, f: fn(DType, &Tensor, &Tensor, f32) -> Result<Tensor>) -> Result<Kernel> {
+    let dtype = init.attrs.get_type_in("T", FLOAT)?;
+    let alpha = init.attrs.get_float_or("alpha", 0.2)?;
+    Ok(kernel(1, move |ctx| {
+        same_shape(ctx, op)?;
+        let out = f(dtype, ctx.input(0), ctx.input(1), alpha)?;
+        ctx.set_output(0, out);
+        Ok(())
+    }))
+}
+
+/// The activation `_FusedMatMul` applies after adding the bias.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Activation {
+    Identity,
+    Relu,
+    Relu6,
+    Elu,
+    LeakyRelu(f32),
+    Tanh,
+    Sigmoid,
+}
+
+impl Activation {
+    /// The activation named in a fused-op list (`None` for names TF does not fuse).
+    pub(crate) fn from_name(name: &str, alpha: f32) -> Option<Activation> {
+        Some(match name {
+            "Relu" => Activation::Relu,
+            "Relu6" => Activation::Relu6,
+            "Elu" => Activation::Elu,
+            "LeakyRelu" => Activation::LeakyRelu(alpha),
+            "Tanh" => Activation::Tanh,
+            "Sigmoid" => Activation::Sigmoid,
+            _ => return None,
+        })
+    }
+
+    /// `act(x[j] + bias[j])` over one output row, in place.
+    #[inline]
+    pub(crate) fn apply_row<T: Real>(self, row: &mut [T], bias: &[T]) {
+        let it = row.iter_mut().zip(bias);
+        match self {
+            Activation::Identity => it.for_each(|(x, &b)| *x = x.add(b)),
+            Activation::Relu => it.for_each(|(x, &b)| *x = relu(x.add(b))),
+            Activation::Relu6 => it.for_each(|(x, &b)| *x = relu6(x.add(b))),
+            Activation::Elu => it.for_each(|(x, &b)| *x = elu(x.add(b))),
+            Activation::LeakyRelu(a) => {
+                let a = T::from_f32(a);
+                it.for_each(|(x, &b)| *x = leaky(x.add(b), a))
+            }
+            Activation::Tanh => it.for_each(|(x, &b)| *x = x.add(b).tanh()),
+            Activation::Sigmoid => it.for_each(|(x, &b)| *x = T::ONE.div(T::ONE.add((T::ZERO.sub(x.add(b))).exp()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn oracle_cases() {
+        crate::array::oracle::run_cases(
+            "matmul_nn.json",
+            &["Relu", "Relu6", "Elu", "LeakyRelu", "ReluGrad", "Relu6Grad", "EluGrad", "LeakyReluGrad"],
+            1e-5,
+        );
+    }
+}
