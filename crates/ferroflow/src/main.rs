@@ -38,6 +38,19 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         compute_threads: usize,
     },
+    /// Benchmark ferroflow workers (and stock TF workers, side by side, given --tf-python):
+    /// start-up, idle memory, a cross-worker step, RecvTensor throughput at 1 MiB and 256 MiB, MatMul.
+    Bench {
+        /// A Python with tensorflow-cpu 2.21 installed (scripts/setup-tf-venv.sh prints one).
+        #[arg(long)]
+        tf_python: Option<std::path::PathBuf>,
+        /// Fewer iterations: a quick smoke run.
+        #[arg(long)]
+        quick: bool,
+        /// Print the figures as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn task_config(cluster: Vec<String>, job: Option<String>, task: Option<i32>, compute_threads: usize) -> Result<TaskConfig> {
@@ -84,6 +97,15 @@ fn main() -> Result<()> {
                         tracing::info!("shutting down");
                         server.shutdown().await?;
                     }
+                }
+                Ok(())
+            }
+            Command::Bench { tf_python, quick, json } => {
+                let report = ferroflow::bench::run(&ferroflow::bench::BenchOptions { tf_python, quick }).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                } else {
+                    print!("{}", ferroflow::bench::render(&report));
                 }
                 Ok(())
             }

@@ -89,3 +89,41 @@ impl NodeDefBuilder {
 pub fn const_node(name: &str, value: &Tensor) -> NodeDefBuilder {
     NodeDefBuilder::new(name, "Const").attr_type("dtype", value.dtype()).attr_tensor("value", value)
 }
+
+/// Where a `_Send`/`_Recv` pair moves a tensor: TF's attributes of both nodes.
+#[derive(Debug, Clone)]
+pub struct Transfer<'a> {
+    pub dtype: DType,
+    pub tensor_name: &'a str,
+    pub send_device: &'a str,
+    pub send_device_incarnation: u64,
+    pub recv_device: &'a str,
+    pub client_terminated: bool,
+}
+
+impl Transfer<'_> {
+    fn apply(&self, b: NodeDefBuilder) -> NodeDefBuilder {
+        let b = b
+            .attr_str("tensor_name", self.tensor_name)
+            .attr_str("send_device", self.send_device)
+            // TF keeps the u64 incarnation's bit pattern in an int64 attr.
+            .attr_int("send_device_incarnation", self.send_device_incarnation as i64)
+            .attr_str("recv_device", self.recv_device);
+        if self.client_terminated { b.attr_bool("client_terminated", true) } else { b }
+    }
+
+    /// The `_Send` of `input`, placed on the sending device.
+    pub fn send_node(&self, name: &str, input: &str) -> NodeDefBuilder {
+        self.apply(NodeDefBuilder::new(name, "_Send").input(input).device(self.send_device).attr_type("T", self.dtype))
+    }
+
+    /// The `_Recv`, placed on the receiving device.
+    pub fn recv_node(&self, name: &str) -> NodeDefBuilder {
+        self.apply(NodeDefBuilder::new(name, "_Recv").device(self.recv_device).attr_type("tensor_type", self.dtype))
+    }
+
+    /// The rendezvous key both nodes use.
+    pub fn key(&self) -> crate::ParsedKey {
+        crate::ParsedKey::new(self.send_device, self.send_device_incarnation, self.recv_device, self.tensor_name, (0, 0))
+    }
+}

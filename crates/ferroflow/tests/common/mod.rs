@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use ferroflow_distributed::WorkerInterface;
-use ferroflow_framework::node_def::NodeDefBuilder;
+use ferroflow_framework::node_def::Transfer;
 use ferroflow_framework::{DType, ParsedKey};
 use ferroflow_grpc::GrpcWorker;
 
@@ -20,33 +20,16 @@ pub fn cpu(job: &str, task: i32) -> String {
 
 /// A `_Send` of `input` under `tensor_name` from `from` (incarnation `inc`) to `to`.
 pub fn send(name: &str, input: &str, tensor_name: &str, from: &str, inc: u64, to: &str, client_terminated: bool) -> pb::NodeDef {
-    let mut b = NodeDefBuilder::new(name, "_Send")
-        .input(input)
-        .device(from)
-        .attr_type("T", DType::Float)
-        .attr_str("tensor_name", tensor_name)
-        .attr_str("send_device", from)
-        .attr_int("send_device_incarnation", inc as i64)
-        .attr_str("recv_device", to);
-    if client_terminated {
-        b = b.attr_bool("client_terminated", true);
-    }
-    b.build()
+    transfer(tensor_name, from, inc, to, client_terminated).send_node(name, input).build()
 }
 
 /// A `_Recv` of `tensor_name` sent by `from` (incarnation `inc`) to `to`.
 pub fn recv(name: &str, tensor_name: &str, from: &str, inc: u64, to: &str, client_terminated: bool) -> pb::NodeDef {
-    let mut b = NodeDefBuilder::new(name, "_Recv")
-        .device(to)
-        .attr_type("tensor_type", DType::Float)
-        .attr_str("tensor_name", tensor_name)
-        .attr_str("send_device", from)
-        .attr_int("send_device_incarnation", inc as i64)
-        .attr_str("recv_device", to);
-    if client_terminated {
-        b = b.attr_bool("client_terminated", true);
-    }
-    b.build()
+    transfer(tensor_name, from, inc, to, client_terminated).recv_node(name).build()
+}
+
+fn transfer<'a>(tensor_name: &'a str, from: &'a str, inc: u64, to: &'a str, client_terminated: bool) -> Transfer<'a> {
+    Transfer { dtype: DType::Float, tensor_name, send_device: from, send_device_incarnation: inc, recv_device: to, client_terminated }
 }
 
 pub fn key(from: &str, inc: u64, to: &str, tensor_name: &str) -> String {
