@@ -133,6 +133,7 @@ def add_bias_cases(c, rng):
     bias_add("biasadd_err_input_rank", rnd(rng, [3]), rnd(rng, [3]), fail=True)
     bias_add("biasadd_err_size", rnd(rng, [2, 2]), rnd(rng, [3]), fail=True)
     bias_add("biasadd_err_size_nchw", rnd(rng, [2, 2, 3]), rnd(rng, [3]), "NCHW", fail=True)
+    c.ok("biasaddv1", "BiasAddV1", [rnd(rng, [2, 3]), rnd(rng, [3])], {"T": ty("float32")})
 
     def bias_grad(name, dy, fmt=None, fail=False):
         dt = str(dy.dtype)

@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod env;
 pub mod graph_mgr;
 pub mod interface;
+pub mod master;
 pub mod rendezvous_mgr;
 pub mod request_ids;
 pub mod session_mgr;

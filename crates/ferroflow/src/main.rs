@@ -38,6 +38,18 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         compute_threads: usize,
     },
+    /// Run a whole cluster in this process: a master task and N worker tasks on free loopback
+    /// ports. Prints the grpc:// target for clients, e.g.
+    ///   tf.compat.v1.Session("grpc://127.0.0.1:PORT")
+    /// with ops placed on /job:worker/task:0 .. task:N-1. Stops on SIGINT or SIGTERM.
+    Local {
+        /// Number of worker tasks.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Threads that run kernels, per task (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        compute_threads: usize,
+    },
     /// Benchmark ferroflow workers (and stock TF workers, side by side, given --tf-python):
     /// start-up, idle memory, a cross-worker step, RecvTensor throughput at 1 MiB and 256 MiB, MatMul.
     Bench {
@@ -98,6 +110,20 @@ fn main() -> Result<()> {
                         server.shutdown().await?;
                     }
                 }
+                Ok(())
+            }
+            Command::Local { workers, compute_threads } => {
+                let cluster = ferroflow::LocalCluster::start(&[("master", 1), ("worker", workers)], compute_threads).await?;
+                let master = cluster.address("master", 0).context("master task missing")?;
+                println!("grpc://{master}");
+                for (job, task, server) in &cluster.tasks {
+                    eprintln!("  /job:{job}/replica:0/task:{task} on {}", server.local_addr());
+                }
+                use std::io::Write;
+                std::io::stdout().flush()?;
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                cluster.shutdown().await?;
                 Ok(())
             }
             Command::Bench { tf_python, quick, json } => {

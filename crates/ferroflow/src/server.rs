@@ -1,4 +1,5 @@
-//! A running ferroflow task: its worker environment and the gRPC server on its port, with a
+//! A running ferroflow task: its worker environment, its master, and the gRPC server that serves
+//! `tensorflow.WorkerService` and `tensorflow.MasterService` on its one port (as TF does), with a
 //! lifecycle as a type — `TaskServer::start` binds and serves, `shutdown` stops accepting, lets
 //! calls in flight finish and returns when the server is gone.
 //!
@@ -8,7 +9,8 @@
 use crate::config::TaskConfig;
 use anyhow::{Context, Result};
 use ferroflow_distributed::{Worker, WorkerEnv, WorkerEnvOptions, WorkerInterface};
-use ferroflow_grpc::{GrpcClientFactory, WorkerServiceAdapter, transport};
+use ferroflow_distributed::master::{Master, MasterInterface};
+use ferroflow_grpc::{GrpcClientFactory, MasterServiceAdapter, WorkerServiceAdapter, transport};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -16,7 +18,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
-/// One task serving `tensorflow.WorkerService`.
+/// One task serving `tensorflow.WorkerService` and `tensorflow.MasterService`.
 pub struct TaskServer {
     local_addr: SocketAddr,
     worker: Arc<Worker>,
@@ -44,17 +46,20 @@ impl TaskServer {
             io: tokio::runtime::Handle::current(),
         })
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let worker = Worker::new(env);
+        let worker = Worker::new(env.clone());
+        let master = Master::new(env);
         let service = WorkerServiceAdapter::new(worker.clone() as Arc<dyn WorkerInterface>).into_service();
+        let master_service = MasterServiceAdapter::new(master as Arc<dyn MasterInterface>).into_service();
         let (tx, rx) = oneshot::channel::<()>();
         let serving = tokio::spawn(
             transport::server_builder()
                 .add_service(service)
+                .add_service(master_service)
                 .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
                     let _ = rx.await;
                 }),
         );
-        tracing::info!(task = %worker.env().task_name, %local_addr, "serving tensorflow.WorkerService");
+        tracing::info!(task = %worker.env().task_name, %local_addr, "serving tensorflow.WorkerService and tensorflow.MasterService");
         Ok(TaskServer { local_addr, worker, shutdown: Some(tx), serving })
     }
 

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::rendezvous::Rendezvous;
 use crate::resource::ResourceMgr;
 use crate::tensor::Tensor;
-use ferroflow_proto::NodeDef;
+use ferroflow_proto::{AttrValue, NodeDef};
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -166,10 +166,11 @@ impl KernelInit<'_> {
 
 pub type KernelFactory = fn(&KernelInit<'_>) -> Result<Kernel>;
 
-/// Op name -> kernel factory.
+/// Op name -> kernel factory, plus the attrs TF's op definitions give default values.
 #[derive(Default, Clone)]
 pub struct KernelRegistry {
     factories: HashMap<&'static str, KernelFactory>,
+    defaults: HashMap<&'static str, Vec<(&'static str, AttrValue)>>,
 }
 
 impl KernelRegistry {
@@ -179,6 +180,14 @@ impl KernelRegistry {
 
     pub fn register(&mut self, op: &'static str, factory: KernelFactory) {
         self.factories.insert(op, factory);
+    }
+
+    /// Declares an attr's default value for an op: a node that omits it gets it, as TF's
+    /// `AddDefaultsToNodeDef` does before a kernel is built.
+    pub fn set_default(&mut self, op: &'static str, attr: &'static str, value: AttrValue) {
+        let list = self.defaults.entry(op).or_default();
+        list.retain(|(a, _)| *a != attr);
+        list.push((attr, value));
     }
 
     pub fn contains(&self, op: &str) -> bool {
@@ -201,6 +210,22 @@ impl KernelRegistry {
                 node.op
             ))
         })?;
+        let missing: Vec<&(&'static str, AttrValue)> = self
+            .defaults
+            .get(node.op.as_str())
+            .map(|d| d.iter().filter(|(a, _)| !node.attr.contains_key(*a)).collect())
+            .unwrap_or_default();
+        let completed;
+        let node = if missing.is_empty() {
+            node
+        } else {
+            let mut n = node.clone();
+            for (attr, value) in missing {
+                n.attr.insert(attr.to_string(), value.clone());
+            }
+            completed = n;
+            &completed
+        };
         let init = KernelInit { node, attrs: Attrs::new(node), num_inputs };
         factory(&init).map_err(|e| if e.message.contains("{{node ") { e } else { e.with_node(&node.name) })
     }

@@ -1,14 +1,17 @@
 //! Thin gRPC adapters between ferroflow's distributed runtime and TF's wire protocol.
 //!
 //! - [`server`]: `tensorflow.WorkerService` served from a `WorkerInterface`.
+//! - [`master_server`]: `tensorflow.MasterService` served from a `MasterInterface`.
 //! - [`client`]: a remote worker as a `WorkerInterface`, and the client factory of the worker cache.
 //! - [`transport`]: message limits and HTTP/2 settings shared by both sides.
 //!
 //! Handlers hold no logic: decode, call, encode.
 
 pub mod client;
+pub mod master_server;
 pub mod server;
 pub mod transport;
 
 pub use client::{GrpcClientFactory, GrpcWorker};
+pub use master_server::MasterServiceAdapter;
 pub use server::WorkerServiceAdapter;

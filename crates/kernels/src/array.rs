@@ -90,3 +90,123 @@ pub(crate) fn strides_of(dims: &[usize]) -> Vec<usize> {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::{node, run};
+    use ferroflow_framework::{DType, Tensor};
+
+    /// A small deterministic generator (64-bit LCG).
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+        fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+            v[(self.next() as usize) % v.len()]
+        }
+    }
+
+    const HOSTILE: [i64; 10] = [i64::MIN, -(1 << 40), -3, -1, 0, 1, 2, 3, 1 << 40, i64::MAX];
+
+    fn int_tensor(g: &mut Lcg) -> Tensor {
+        let rank = g.pick(&[0usize, 1, 1, 1, 2]);
+        let dims: Vec<i64> = (0..rank).map(|_| g.pick(&[0i64, 1, 2, 3])).collect();
+        let n: i64 = dims.iter().product();
+        let vals: Vec<i64> = (0..n)
+            .map(|_| if g.next().is_multiple_of(3) { g.pick(&HOSTILE) } else { g.pick(&[0, 1, 2, -1]) })
+            .collect();
+        Tensor::from_vec(dims, vals).unwrap()
+    }
+
+    fn float_tensor(g: &mut Lcg) -> Tensor {
+        let rank = g.pick(&[0usize, 1, 2, 3]);
+        let dims: Vec<i64> = (0..rank).map(|_| g.pick(&[0i64, 1, 2, 3])).collect();
+        let n: i64 = dims.iter().product();
+        Tensor::from_vec(dims, (0..n).map(|i| i as f32 - 1.5).collect::<Vec<_>>()).unwrap()
+    }
+
+    /// Every kernel here must answer arbitrary inputs with outputs or errors, never a panic.
+    #[test]
+    fn hostile_inputs_never_panic() {
+        // (op, number of inputs, which inputs are integer "index" tensors)
+        let ops: &[(&str, usize, &[usize])] = &[
+            ("Reshape", 2, &[1]),
+            ("ExpandDims", 2, &[1]),
+            ("Squeeze", 1, &[]),
+            ("Tile", 2, &[1]),
+            ("Fill", 2, &[0]),
+            ("GatherV2", 3, &[1, 2]),
+            ("Slice", 3, &[1, 2]),
+            ("StridedSlice", 4, &[1, 2, 3]),
+            ("StridedSliceGrad", 5, &[0, 1, 2, 3]),
+            ("Transpose", 2, &[1]),
+            ("Range", 3, &[0, 1, 2]),
+            ("Pad", 2, &[1]),
+            ("PadV2", 3, &[1]),
+            ("ConcatV2", 3, &[2]),
+            ("Pack", 2, &[]),
+            ("Unpack", 1, &[]),
+            ("BroadcastGradientArgs", 2, &[0, 1]),
+            ("InvertPermutation", 1, &[0]),
+            ("Shape", 1, &[]),
+            ("Size", 1, &[]),
+            ("MatMul", 2, &[]),
+            ("_FusedMatMul", 3, &[]),
+            ("BiasAdd", 2, &[]),
+            ("BiasAddGrad", 1, &[]),
+            ("Softmax", 1, &[]),
+            ("LogSoftmax", 1, &[]),
+            ("SparseSoftmaxCrossEntropyWithLogits", 2, &[1]),
+            ("SoftmaxCrossEntropyWithLogits", 2, &[]),
+            ("Relu", 1, &[]),
+            ("ReluGrad", 2, &[]),
+            ("L2Loss", 1, &[]),
+        ];
+        let mut g = Lcg(7);
+        for &(op, n_in, ints) in ops {
+            for trial in 0..400 {
+                let inputs: Vec<Tensor> = (0..n_in)
+                    .map(|i| if ints.contains(&i) { int_tensor(&mut g) } else { float_tensor(&mut g) })
+                    .collect();
+                let int_type = if op == "Range" || op == "InvertPermutation" || op == "BroadcastGradientArgs" {
+                    DType::Int64
+                } else {
+                    DType::Float
+                };
+                let mut nd = node(op).attr_type("T", int_type).attr_type("Tparams", DType::Float);
+                for a in [
+                    "Tidx",
+                    "Index",
+                    "Tshape",
+                    "Tmultiples",
+                    "Tperm",
+                    "Tpaddings",
+                    "Tindices",
+                    "Taxis",
+                    "Tdim",
+                    "index_type",
+                    "Tlabels",
+                ] {
+                    nd = nd.attr_type(a, DType::Int64);
+                }
+                nd = nd
+                    .attr_int("N", 2)
+                    .attr_int("num", g.pick(&[0, 1, 2, 3]))
+                    .attr_int("axis", g.pick(&[-3, -1, 0, 1, 2]));
+                nd = nd.attr_int("batch_dims", g.pick(&[-2, -1, 0, 1, 2])).attr_int("num_args", 1);
+                nd = nd
+                    .attr_list_str("fused_ops", &["BiasAdd", "Relu"])
+                    .attr_list_int("squeeze_dims", &[g.pick(&[-2i64, 0, 1, 5])]);
+                for m in ["begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"] {
+                    nd = nd.attr_int(m, g.pick(&[0, 1, 2, 3, 5, 7]));
+                }
+                let shown = format!("{op} trial {trial}: {inputs:?}");
+                let result = std::panic::catch_unwind(|| run(nd, inputs));
+                assert!(result.is_ok(), "panicked: {shown}");
+            }
+        }
+    }
+}

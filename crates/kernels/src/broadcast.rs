@@ -44,6 +44,12 @@ pub fn broadcast_dims(a: &[i64], b: &[i64]) -> Option<Vec<i64>> {
     Some(out)
 }
 
+/// The number of elements of a shape with dimensions `dims`, or `None` when it does not fit a
+/// `usize` (possible for shapes with a zero dimension, whose other dimensions are unbounded).
+pub fn checked_num_elements(dims: &[i64]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?))
+}
+
 /// The INVALID_ARGUMENT error TF gives for two shapes that do not broadcast.
 pub fn incompatible_shapes(a: &TensorShape, b: &TensorShape) -> Error {
     Error::invalid_argument(format!("Incompatible shapes: {a} vs. {b}"))
@@ -71,7 +77,13 @@ pub struct BroadcastPlan<const N: usize> {
 impl BroadcastPlan<2> {
     /// The plan for a binary operation, or TF's `Incompatible shapes` error.
     pub fn binary(a: &TensorShape, b: &TensorShape) -> Result<Self> {
-        Self::new([a, b]).ok_or_else(|| incompatible_shapes(a, b))
+        match broadcast_dims(a.dims(), b.dims()) {
+            None => Err(incompatible_shapes(a, b)),
+            Some(out) if checked_num_elements(&out).is_none() => {
+                Err(Error::invalid_argument(format!("Broadcasting {a} and {b} gives a shape with too many elements")))
+            }
+            Some(_) => Self::new([a, b]).ok_or_else(|| incompatible_shapes(a, b)),
+        }
     }
 
     /// Computes `f(a[i], b[j])` for every output element, `a` and `b` being the row-major elements of
@@ -156,15 +168,24 @@ impl BroadcastPlan<3> {
 }
 
 impl<const N: usize> BroadcastPlan<N> {
-    /// The plan for `N` operand shapes; `None` when they do not broadcast together.
+    /// The plan for `N` operand shapes; `None` when they do not broadcast together (or their
+    /// element counts do not fit a `usize`).
     pub fn new(shapes: [&TensorShape; N]) -> Option<Self> {
         let mut out: Vec<i64> = Vec::new();
         for s in shapes {
             out = broadcast_dims(&out, s.dims())?;
         }
+        let num_elements = checked_num_elements(&out)?;
+        let mut in_lens = [0usize; N];
+        for (len, s) in in_lens.iter_mut().zip(shapes) {
+            *len = checked_num_elements(s.dims())?;
+        }
         let out_shape = TensorShape::new(out.clone());
-        let num_elements = out_shape.num_elements();
-        let in_lens = shapes.map(|s| s.num_elements());
+        if num_elements == 0 {
+            // Nothing is ever computed; skip collapsing (sizes could overflow when multiplied).
+            let strides = std::array::from_fn(|_| Vec::new());
+            return Some(BroadcastPlan { out_shape, num_elements, in_lens, dims: Vec::new(), strides });
+        }
         let rank = out.len();
         // Per kept output dimension: its size and which operands are present (not broadcast) in it.
         let mut dims: Vec<usize> = Vec::with_capacity(rank);
@@ -429,7 +450,8 @@ mod tests {
     #[test]
     fn large_outputs_are_computed_in_parallel_chunks_correctly() {
         // Odd sizes so chunk boundaries fall inside rows.
-        for (a, b) in [(vec![257i64, 1, 263], vec![1i64, 3, 263]), (vec![70001], vec![1]), (vec![401, 1], vec![1, 389])] {
+        for (a, b) in [(vec![257i64, 1, 263], vec![1i64, 3, 263]), (vec![70001], vec![1]), (vec![401, 1], vec![1, 389])]
+        {
             let na: i64 = a.iter().product();
             let nb: i64 = b.iter().product();
             let av: Vec<i64> = (0..na).collect();

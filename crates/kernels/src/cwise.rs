@@ -10,12 +10,14 @@
 //! Concurrency: kernels are stateless (`Send + Sync`), built once per graph and run concurrently by
 //! any number of steps; large outputs are computed on rayon's global pool.
 //!
-//! Submodules: [`num`] (element arithmetic), `binary`, `unary`, `select`, `cast`.
+//! Submodules: [`num`] (element arithmetic), `fastmath` (vectorizable f32 exp/tanh), `binary`,
+//! `unary`, `select`, `cast`.
 
 pub(crate) mod num;
 
 mod binary;
 mod cast;
+mod fastmath;
 mod select;
 mod unary;
 
@@ -54,7 +56,9 @@ pub(crate) fn no_kernel(init: &KernelInit<'_>, requested: &str) -> Error {
 
 /// The `DT_FLOAT` spelling of a dtype.
 pub(crate) fn dt_name(t: DType) -> String {
-    ferroflow_proto::DataType::try_from(t.to_proto()).map(|d| d.as_str_name().to_string()).unwrap_or_else(|_| t.name().into())
+    ferroflow_proto::DataType::try_from(t.to_proto())
+        .map(|d| d.as_str_name().to_string())
+        .unwrap_or_else(|_| t.name().into())
 }
 
 /// The elements of a fixed-size tensor of dtype `dtype` as its storage type `T` (`u8` for bool):
@@ -86,7 +90,11 @@ impl<T: bytemuck::Pod> AsRef<[u8]> for PodOwner<T> {
 }
 
 /// A tensor of dtype `dtype` over `values` of its storage type (`u8` for bool), without copying.
-pub(crate) fn pod_tensor<T: bytemuck::Pod + Send + Sync>(dtype: DType, shape: TensorShape, values: Vec<T>) -> Result<Tensor> {
+pub(crate) fn pod_tensor<T: bytemuck::Pod + Send + Sync>(
+    dtype: DType,
+    shape: TensorShape,
+    values: Vec<T>,
+) -> Result<Tensor> {
     Tensor::from_bytes(dtype, shape, Bytes::from_owner(PodOwner(values)))
 }
 

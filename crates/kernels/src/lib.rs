@@ -11,6 +11,7 @@
 pub mod array;
 pub mod broadcast;
 pub mod cwise;
+mod defaults;
 pub mod matmul;
 pub mod nn;
 pub mod philox;
@@ -37,6 +38,7 @@ pub fn register_all(reg: &mut KernelRegistry) {
     variable::register(reg);
     training::register(reg);
     sendrecv::register(reg);
+    defaults::register(reg);
 }
 
 /// The registry of all kernels, built once.

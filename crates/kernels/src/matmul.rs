@@ -66,7 +66,7 @@ fn gemm_real<T: Real>(a: &[T], b: &[T], d: Mnk) -> Result<Vec<T>> {
     if a.len() != m * k || b.len() != k * n {
         return Err(Error::internal("matmul operand sizes do not match their shapes"));
     }
-    let mut out = vec![T::ZERO; m * n];
+    let mut out = zeroed(m, n)?;
     if m == 0 || n == 0 || k == 0 {
         return Ok(out);
     }
@@ -103,6 +103,17 @@ fn gemm_real<T: Real>(a: &[T], b: &[T], d: Mnk) -> Result<Vec<T>> {
     Ok(out)
 }
 
+/// A zeroed `m x n` output, RESOURCE_EXHAUSTED when it cannot be allocated.
+fn zeroed<T: Num>(m: usize, n: usize) -> Result<Vec<T>> {
+    let len = m.checked_mul(n).filter(|&l| l <= isize::MAX as usize / std::mem::size_of::<T>().max(1));
+    let mut out = Vec::new();
+    len.and_then(|l| out.try_reserve_exact(l).ok()).ok_or_else(|| {
+        Error::resource_exhausted(format!("OOM when allocating tensor with shape[{m},{n}] on the CPU"))
+    })?;
+    out.resize(m * n, T::ZERO);
+    Ok(out)
+}
+
 /// Row-major copy of the transpose of a `[rows, cols]` matrix.
 fn transposed<T: Copy + Default>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
     let mut t = vec![T::default(); x.len()];
@@ -115,7 +126,7 @@ fn transposed<T: Copy + Default>(x: &[T], rows: usize, cols: usize) -> Vec<T> {
 }
 
 /// `op(a) x op(b)` for integers: i-p-j loops over row-major operands, wrapping on overflow.
-fn matmul_int<T: Num + Send + Sync>(a: &[T], b: &[T], d: Mnk) -> Vec<T> {
+fn matmul_int<T: Num + Send + Sync>(a: &[T], b: &[T], d: Mnk) -> Result<Vec<T>> {
     let Mnk { m, k, n, ta, tb } = d;
     let a_t;
     let a = if ta {
@@ -131,9 +142,9 @@ fn matmul_int<T: Num + Send + Sync>(a: &[T], b: &[T], d: Mnk) -> Vec<T> {
     } else {
         b
     };
-    let mut out = vec![T::ZERO; m * n];
+    let mut out = zeroed(m, n)?;
     if n == 0 {
-        return out;
+        return Ok(out);
     }
     let row = |i: usize, o: &mut [T]| {
         for p in 0..k {
@@ -148,7 +159,7 @@ fn matmul_int<T: Num + Send + Sync>(a: &[T], b: &[T], d: Mnk) -> Vec<T> {
     } else {
         out.chunks_mut(n).enumerate().for_each(|(i, o)| row(i, o));
     }
-    out
+    Ok(out)
 }
 
 fn product(a: &Tensor, b: &Tensor, d: Mnk, dtype: DType) -> Result<Tensor> {
@@ -156,8 +167,8 @@ fn product(a: &Tensor, b: &Tensor, d: Mnk, dtype: DType) -> Result<Tensor> {
     match dtype {
         DType::Float => Tensor::from_vec(shape, gemm_real(&a.values::<f32>()?, &b.values::<f32>()?, d)?),
         DType::Double => Tensor::from_vec(shape, gemm_real(&a.values::<f64>()?, &b.values::<f64>()?, d)?),
-        DType::Int32 => Tensor::from_vec(shape, matmul_int(&a.values::<i32>()?, &b.values::<i32>()?, d)),
-        DType::Int64 => Tensor::from_vec(shape, matmul_int(&a.values::<i64>()?, &b.values::<i64>()?, d)),
+        DType::Int32 => Tensor::from_vec(shape, matmul_int(&a.values::<i32>()?, &b.values::<i32>()?, d)?),
+        DType::Int64 => Tensor::from_vec(shape, matmul_int(&a.values::<i64>()?, &b.values::<i64>()?, d)?),
         other => Err(Error::unimplemented(format!("MatMul is not implemented for {other}"))),
     }
 }
@@ -253,14 +264,18 @@ mod tests {
                 }
             }
         }
-        let want = Tensor::from_vec(vec![m as i64, n as i64], want.iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
+        let want =
+            Tensor::from_vec(vec![m as i64, n as i64], want.iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
         let t = |x: &[f64], r: usize, c: usize| super::transposed(x, r, c);
         for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
-            let (ad, av) = if ta { (vec![k as i64, m as i64], t(&a, m, k)) } else { (vec![m as i64, k as i64], a.clone()) };
-            let (bd, bv) = if tb { (vec![n as i64, k as i64], t(&b, k, n)) } else { (vec![k as i64, n as i64], b.clone()) };
+            let (ad, av) =
+                if ta { (vec![k as i64, m as i64], t(&a, m, k)) } else { (vec![m as i64, k as i64], a.clone()) };
+            let (bd, bv) =
+                if tb { (vec![n as i64, k as i64], t(&b, k, n)) } else { (vec![k as i64, n as i64], b.clone()) };
             let at = Tensor::from_vec(ad, av.iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
             let bt = Tensor::from_vec(bd, bv.iter().map(|&v| v as f32).collect::<Vec<_>>()).unwrap();
-            let nd = node("MatMul").attr_type("T", DType::Float).attr_bool("transpose_a", ta).attr_bool("transpose_b", tb);
+            let nd =
+                node("MatMul").attr_type("T", DType::Float).attr_bool("transpose_a", ta).attr_bool("transpose_b", tb);
             let out = run(nd, vec![at, bt]).unwrap();
             assert_tensor_close(&out[0], &want, 1e-4, &format!("ta={ta} tb={tb}"));
         }

@@ -283,7 +283,7 @@ mod tests {
     }
 
     fn err_of(n: testutil::NodeBuilder, inputs: Vec<Tensor>) -> ferroflow_framework::Error {
-        run_repeatedly(n, inputs, 1).err().expect("expected an error")
+        run_repeatedly(n, inputs, 1).expect_err("expected an error")
     }
 
     #[test]

@@ -21,7 +21,7 @@ mod argmax;
 #[cfg(test)]
 mod tests;
 
-use crate::broadcast::PARALLEL_THRESHOLD;
+use crate::broadcast::{PARALLEL_THRESHOLD, checked_num_elements};
 use crate::cwise::num::Num;
 use crate::cwise::{REAL, pod_tensor, pod_values};
 use ferroflow_framework::{
@@ -48,7 +48,9 @@ pub(crate) fn reduced_axes(indices: &Tensor, rank: usize) -> Result<Vec<bool>> {
     let r = rank as i64;
     for i in indices.to_i64_vec()? {
         if i < -r || i >= r {
-            return Err(Error::invalid_argument(format!("Invalid reduction dimension ({i} for input with {rank} dimension(s)")));
+            return Err(Error::invalid_argument(format!(
+                "Invalid reduction dimension ({i} for input with {rank} dimension(s)"
+            )));
         }
         let d = if i < 0 { i + r } else { i } as usize;
         if mask[d] {
@@ -317,10 +319,13 @@ fn reduce_into<T: Copy, R: Reducer<T>>(input: &[T], groups: &[Group], acc: &mut 
 }
 
 /// Reduces `input` (shape `dims`) over `mask`; returns the row-major output elements.
-pub(crate) fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(input: &[T], dims: &[i64], mask: &[bool]) -> Vec<T> {
-    let out_n: usize = dims.iter().zip(mask).filter(|(_, m)| !**m).map(|(&d, _)| d as usize).product();
+/// INVALID_ARGUMENT when the output's element count does not fit a `usize`.
+pub(crate) fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(input: &[T], dims: &[i64], mask: &[bool]) -> Result<Vec<T>> {
+    let kept: Vec<i64> = dims.iter().zip(mask).filter(|(_, m)| !**m).map(|(&d, _)| d).collect();
+    let out_n = checked_num_elements(&kept)
+        .ok_or_else(|| Error::invalid_argument(format!("Reduction output shape {kept:?} has too many elements")))?;
     if out_n == 0 {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let count = input.len() / out_n;
     let mut acc = vec![R::init(); out_n];
@@ -330,10 +335,7 @@ pub(crate) fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(input: &[T], dims: &[
         if n < PARALLEL_THRESHOLD {
             reduce_into::<T, R>(input, &g, &mut acc);
         } else if g.len() == 1 && g[0].reduced {
-            acc[0] = input
-                .par_chunks(PARALLEL_THRESHOLD / 4)
-                .map(fold_slice::<T, R>)
-                .reduce(R::init, R::merge);
+            acc[0] = input.par_chunks(PARALLEL_THRESHOLD / 4).map(fold_slice::<T, R>).reduce(R::init, R::merge);
         } else if !g[0].reduced {
             // Split the outermost kept group: each task owns whole output rows.
             let per = (g[0].size / (rayon::current_num_threads() * 4)).max(1);
@@ -360,7 +362,7 @@ pub(crate) fn reduce<T: Copy + Send + Sync, R: Reducer<T>>(input: &[T], dims: &[
             reduce_into::<T, R>(input, &g, &mut acc);
         }
     }
-    acc.into_iter().map(|a| R::finish(a, count)).collect()
+    Ok(acc.into_iter().map(|a| R::finish(a, count)).collect())
 }
 
 /// Implemented by reducers of every real element type.
@@ -393,9 +395,14 @@ impl<R> RealReducer for R where
 
 type ReduceFn = fn(&Tensor, &[bool], DType, TensorShape) -> Result<Tensor>;
 
-fn run<T: bytemuck::Pod + Send + Sync, R: Reducer<T>>(x: &Tensor, mask: &[bool], dtype: DType, out: TensorShape) -> Result<Tensor> {
+fn run<T: bytemuck::Pod + Send + Sync, R: Reducer<T>>(
+    x: &Tensor,
+    mask: &[bool],
+    dtype: DType,
+    out: TensorShape,
+) -> Result<Tensor> {
     let v = pod_values::<T>(x, dtype)?;
-    pod_tensor(dtype, out, reduce::<T, R>(&v, x.dims(), mask))
+    pod_tensor(dtype, out, reduce::<T, R>(&v, x.dims(), mask)?)
 }
 
 struct ReduceKernel {
@@ -409,7 +416,7 @@ impl OpKernel for ReduceKernel {
         let x = ctx.input(0);
         let mask = reduced_axes(ctx.input(1), x.rank())?;
         let out_shape = reduced_shape(x.dims(), &mask, self.keep_dims);
-        let out = if out_shape.num_elements() == x.num_elements() && x.dtype() == self.dtype {
+        let out = if checked_num_elements(out_shape.dims()) == Some(x.num_elements()) && x.dtype() == self.dtype {
             // Only size-1 (or no) dimensions are reduced: every reducer gives its input back.
             x.reshaped(out_shape)?
         } else {

@@ -218,13 +218,14 @@ impl OpKernel for ApplyOp {
         // TF checks every slot but `vhat` (which it never compares); we check it last so a
         // mismatched `vhat` is refused rather than misread.
         let checked_slots = if self.algo == Algo::AdamWithAmsgrad { 3 } else { n_slots };
-        for i in 1..checked_slots {
-            same_shape(layout.slots[i], &values[i])?;
+        let slot_values = || layout.slots.iter().zip(values.iter());
+        for (slot, value) in slot_values().take(checked_slots).skip(1) {
+            same_shape(slot, value)?;
         }
         same_shape(layout.grad.1, arg(layout.grad.0))?;
         check_scalars(layout.late_scalars)?;
-        for i in checked_slots..n_slots {
-            same_shape(layout.slots[i], &values[i])?;
+        for (slot, value) in slot_values().skip(checked_slots) {
+            same_shape(slot, value)?;
         }
 
         let inputs: Vec<&Tensor> = (0..ctx.num_inputs() - n_slots).map(arg).collect();

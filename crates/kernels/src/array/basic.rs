@@ -2,9 +2,9 @@
 //! `Const` holds its decoded value, immutable and shared by all steps); identities forward the
 //! input tensor itself, never copying its buffer.
 
-use super::elems::{move_elements, Splat};
+use super::elems::{Splat, move_elements};
 use super::{checked_shape, kernel};
-use ferroflow_framework::{dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor};
+use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, dispatch};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
     reg.register("Const", const_op);
@@ -92,9 +92,8 @@ fn shape_op(init: &KernelInit<'_>) -> Result<Kernel> {
         let t = if out == DType::Int32 {
             let mut v = Vec::with_capacity(dims.len());
             for (i, &d) in dims.iter().enumerate() {
-                let d32 = i32::try_from(d).map_err(|_| {
-                    Error::invalid_argument(format!("Shape output type is 32-bit  but dim {i} is {d}"))
-                })?;
+                let d32 = i32::try_from(d)
+                    .map_err(|_| Error::invalid_argument(format!("Shape output type is 32-bit  but dim {i} is {d}")))?;
                 v.push(d32);
             }
             Tensor::from_vec(vec![n], v)?
@@ -152,7 +151,9 @@ fn zeros_like(_init: &KernelInit<'_>) -> Result<Kernel> {
 
 fn ones_like(init: &KernelInit<'_>) -> Result<Kernel> {
     use DType::*;
-    let dtype = init.attrs.get_type_in("T", &[Float, Double, Int8, UInt8, Int16, UInt16, Int32, Int64, UInt32, UInt64, Bool])?;
+    let dtype = init
+        .attrs
+        .get_type_in("T", &[Float, Double, Int8, UInt8, Int16, UInt16, Int32, Int64, UInt32, UInt64, Bool])?;
     Ok(kernel(1, move |ctx| {
         let shape = ctx.input(0).shape().clone();
         let n = shape.num_elements();
@@ -257,8 +258,22 @@ mod tests {
         crate::array::oracle::run_cases(
             "array.json",
             &[
-                "Const", "Identity", "IdentityN", "Snapshot", "StopGradient", "PreventGradient", "NoOp", "Placeholder",
-                "PlaceholderWithDefault", "Shape", "Size", "Rank", "Fill", "ZerosLike", "OnesLike", "Range",
+                "Const",
+                "Identity",
+                "IdentityN",
+                "Snapshot",
+                "StopGradient",
+                "PreventGradient",
+                "NoOp",
+                "Placeholder",
+                "PlaceholderWithDefault",
+                "Shape",
+                "Size",
+                "Rank",
+                "Fill",
+                "ZerosLike",
+                "OnesLike",
+                "Range",
             ],
             1e-5,
         );

@@ -2,22 +2,26 @@
 //! `[outer, inner]` matrix split at the concatenation axis, so joining is a sequence of contiguous
 //! row copies; Unpack along a leading axis shares slices of the input buffer.
 
-use super::elems::{move_elements, share_range, Elem, Mover};
+use super::elems::{Elem, Mover, move_elements, share_range};
 use super::{kernel, legacy_scalar, prod};
 use ferroflow_framework::{Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("ConcatV2", |_| Ok(kernel(1, |ctx| {
-        let n = ctx.num_inputs().saturating_sub(1);
-        let out = concat(&ctx.inputs()[..n], &ctx.inputs()[n])?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
-    reg.register("Concat", |_| Ok(kernel(1, |ctx| {
-        let out = concat(&ctx.inputs()[1..], ctx.input(0))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
+    reg.register("ConcatV2", |_| {
+        Ok(kernel(1, |ctx| {
+            let n = ctx.num_inputs().saturating_sub(1);
+            let out = concat(&ctx.inputs()[..n], &ctx.inputs()[n])?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
+    reg.register("Concat", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = concat(&ctx.inputs()[1..], ctx.input(0))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
     reg.register("Pack", pack);
     reg.register("Unpack", unpack);
 }
@@ -92,10 +96,7 @@ fn pack(init: &KernelInit<'_>) -> Result<Kernel> {
         let expanded = first.rank() as i64 + 1;
         let axis = if axis_attr < 0 { axis_attr + expanded } else { axis_attr };
         if !(0..expanded).contains(&axis) {
-            return Err(Error::invalid_argument(format!(
-                "axis = {axis_attr} not in [{}, {expanded})",
-                -expanded
-            )));
+            return Err(Error::invalid_argument(format!("axis = {axis_attr} not in [{}, {expanded})", -expanded)));
         }
         let axis = axis as usize;
         let mut dims = first.dims().to_vec();
@@ -143,7 +144,10 @@ impl Mover for Take {
 fn unpack(init: &KernelInit<'_>) -> Result<Kernel> {
     let num = init.attrs.get_int("num")?;
     let axis_attr = init.attrs.get_int_or("axis", 0)?;
-    let num_out = usize::try_from(num).map_err(|_| Error::invalid_argument(format!("num = {num} must be >= 0")))?;
+    let num_out = usize::try_from(num)
+        .ok()
+        .filter(|&n| n <= i32::MAX as usize)
+        .ok_or_else(|| Error::invalid_argument(format!("Value for attr 'num' of {num} must be in [0, 2147483647]")))?;
     Ok(kernel(num_out, move |ctx| {
         let input = ctx.input(0);
         let rank = input.rank() as i64;
@@ -167,7 +171,12 @@ fn unpack(init: &KernelInit<'_>) -> Result<Kernel> {
             let shared = if outer == 1 { share_range(input, i * inner, shape.clone()) } else { None };
             let out = match shared {
                 Some(t) => t?,
-                None => move_elements(input.dtype(), &[input], shape.clone(), &Take { outer, num: num_out, inner, index: i })?,
+                None => move_elements(
+                    input.dtype(),
+                    &[input],
+                    shape.clone(),
+                    &Take { outer, num: num_out, inner, index: i },
+                )?,
             };
             ctx.set_output(i, out);
         }

@@ -35,9 +35,7 @@ impl<W: bytemuck::Pod> AsRef<[u8]> for WordVec<W> {
 
 /// The elements of a fixed-size tensor as words of type `W` (borrowed when aligned).
 fn words<W: bytemuck::Pod>(t: &Tensor) -> Result<Cow<'_, [W]>> {
-    let bytes = t
-        .raw_bytes()
-        .ok_or_else(|| Error::internal(format!("{} tensor has no flat buffer", t.dtype())))?;
+    let bytes = t.raw_bytes().ok_or_else(|| Error::internal(format!("{} tensor has no flat buffer", t.dtype())))?;
     Ok(match bytemuck::try_cast_slice::<u8, W>(bytes) {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => Cow::Owned(bytemuck::pod_collect_to_vec(bytes)),
@@ -46,9 +44,8 @@ fn words<W: bytemuck::Pod>(t: &Tensor) -> Result<Cow<'_, [W]>> {
 
 fn run<E: Elem, M: Mover>(m: &M, srcs: &[&[E]], n: usize, shape: &TensorShape) -> Result<Vec<E>> {
     let mut out = Vec::new();
-    out.try_reserve_exact(n).map_err(|_| {
-        Error::resource_exhausted(format!("OOM when allocating tensor with shape{shape} on the CPU"))
-    })?;
+    out.try_reserve_exact(n)
+        .map_err(|_| Error::resource_exhausted(format!("OOM when allocating tensor with shape{shape} on the CPU")))?;
     m.fill(srcs, &mut out)?;
     if out.len() != n {
         return Err(Error::internal(format!("data movement produced {} of {n} elements for shape {shape}", out.len())));
@@ -66,7 +63,11 @@ fn pod<W: bytemuck::Pod + Elem, M: Mover>(dtype: DType, srcs: &[&Tensor], shape:
 /// Builds a `dtype` tensor of `shape` by running `m` over the elements of `srcs` (all `dtype`).
 pub(crate) fn move_elements<M: Mover>(dtype: DType, srcs: &[&Tensor], shape: TensorShape, m: &M) -> Result<Tensor> {
     if let Some(t) = srcs.iter().find(|t| t.dtype() != dtype) {
-        return Err(Error::invalid_argument(format!("Expected a {dtype} tensor, got {} with shape {}", t.dtype(), t.shape())));
+        return Err(Error::invalid_argument(format!(
+            "Expected a {dtype} tensor, got {} with shape {}",
+            t.dtype(),
+            t.shape()
+        )));
     }
     match dtype {
         DType::String => {

@@ -1,18 +1,20 @@
 //! GatherV2 (and the older Gather), Tile and BroadcastGradientArgs. Stateless kernels; gathers
 //! validate every index before copying, so a bad index fails the op without a partial output.
 
-use super::elems::{move_elements, Elem, Mover};
+use super::elems::{Elem, Mover, move_elements};
 use super::{checked_shape, kernel, prod};
 use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
     reg.register("GatherV2", gather_v2);
     reg.register("Gather", gather_v1);
-    reg.register("Tile", |_| Ok(kernel(1, |ctx| {
-        let out = tile(ctx.input(0), ctx.input(1))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
+    reg.register("Tile", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = tile(ctx.input(0), ctx.input(1))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
     reg.register("BroadcastGradientArgs", broadcast_gradient_args);
 }
 
@@ -67,7 +69,7 @@ pub(crate) fn gather(params: &Tensor, indices: &Tensor, axis: i64, batch_dims: i
         return Err(Error::invalid_argument("params must be at least 1 dimensional"));
     }
     let pr = params.rank() as i64;
-    let min_rank = if axis < 0 { -axis } else { axis + 1 };
+    let min_rank = if axis < 0 { axis.saturating_neg() } else { axis.saturating_add(1) };
     if pr < min_rank {
         return Err(Error::invalid_argument(format!("Shape must be at least rank {min_rank} but is rank {pr}")));
     }
@@ -76,7 +78,10 @@ pub(crate) fn gather(params: &Tensor, indices: &Tensor, axis: i64, batch_dims: i
     if bd != 0 {
         let ir = indices.rank() as i64;
         if bd < -ir || bd > ir {
-            return Err(Error::invalid_argument(format!("Expected batch_dims in the range [{}, {ir}], but got {bd}", -ir)));
+            return Err(Error::invalid_argument(format!(
+                "Expected batch_dims in the range [{}, {ir}], but got {bd}",
+                -ir
+            )));
         }
         if bd < 0 {
             bd += ir;
@@ -153,7 +158,10 @@ impl Mover for Gather {
 
 fn tile(input: &Tensor, multiples: &Tensor) -> Result<Tensor> {
     if multiples.rank() != 1 {
-        return Err(Error::invalid_argument(format!("Expected multiples to be 1-D, but got shape {}", multiples.shape())));
+        return Err(Error::invalid_argument(format!(
+            "Expected multiples to be 1-D, but got shape {}",
+            multiples.shape()
+        )));
     }
     let m = multiples.to_i64_vec()?;
     if m.len() != input.rank() {
@@ -171,7 +179,10 @@ fn tile(input: &Tensor, multiples: &Tensor) -> Result<Tensor> {
     if m.iter().all(|&k| k == 1) {
         return Ok(input.clone());
     }
-    let t = Tile { dims: input.dims().iter().map(|&d| d as usize).collect(), mult: m.iter().map(|&k| k as usize).collect() };
+    let t = Tile {
+        dims: input.dims().iter().map(|&d| d as usize).collect(),
+        mult: m.iter().map(|&k| k as usize).collect(),
+    };
     move_elements(input.dtype(), &[input], shape, &t)
 }
 

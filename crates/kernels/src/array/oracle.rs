@@ -1,10 +1,11 @@
 //! Test-only runner for oracle cases computed by stock TensorFlow (`testdata/array.json`,
 //! `testdata/matmul_nn.json`, written by `tools/oracle/*_cases.py`; the schema is documented in
 //! `tools/oracle/array_cases.py`). Each case builds one node from its attributes, runs its kernel
-//! on the given inputs and compares the outputs, or the error code and TF's message.
+//! on the given inputs and compares the outputs, or the error code and TF's message. Test-only,
+//! no shared state: each call reads the file afresh, so tests using it may run in parallel.
 
-use crate::testutil::{assert_tensor_close, node, run, tensor_from_json, NodeBuilder};
-use ferroflow_proto::{attr_value, AttrValue, TensorShapeProto};
+use crate::testutil::{NodeBuilder, assert_tensor_close, node, run, tensor_from_json};
+use ferroflow_proto::{AttrValue, TensorShapeProto, attr_value};
 use serde_json::Value;
 
 fn load(file: &str) -> Value {
@@ -22,10 +23,15 @@ fn with_attr(n: NodeBuilder, name: &str, v: &Value) -> NodeBuilder {
         "f" => n.attr_float(name, val.as_f64().unwrap() as f32),
         "s" => n.attr_str(name, val.as_str().unwrap()),
         "tensor" => n.attr_tensor(name, &tensor_from_json(val)),
-        "list_i" => n.attr_list_int(name, &val.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect::<Vec<_>>()),
-        "list_s" => n.attr_list_str(name, &val.as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>()),
+        "list_i" => {
+            n.attr_list_int(name, &val.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect::<Vec<_>>())
+        }
+        "list_s" => {
+            n.attr_list_str(name, &val.as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect::<Vec<_>>())
+        }
         "list_type" => {
-            let types = val.as_array().unwrap().iter().map(|x| crate::testutil::dtype_by_name(x.as_str().unwrap()).to_proto());
+            let types =
+                val.as_array().unwrap().iter().map(|x| crate::testutil::dtype_by_name(x.as_str().unwrap()).to_proto());
             let list = attr_value::ListValue { r#type: types.collect(), ..Default::default() };
             n.attr_value(name, AttrValue { value: Some(attr_value::Value::List(list)) })
         }
@@ -70,7 +76,12 @@ pub(crate) fn run_cases(file: &str, ops: &[&str], rtol: f64) -> usize {
     count
 }
 
-fn check(name: &str, case: &Value, got: ferroflow_framework::Result<Vec<ferroflow_framework::Tensor>>, rtol: f64) -> Result<(), String> {
+fn check(
+    name: &str,
+    case: &Value,
+    got: ferroflow_framework::Result<Vec<ferroflow_framework::Tensor>>,
+    rtol: f64,
+) -> Result<(), String> {
     if let Some(err) = case.get("error") {
         let code = err["code"].as_str().unwrap();
         let msg = err["message"].as_str().unwrap();
@@ -89,9 +100,8 @@ fn check(name: &str, case: &Value, got: ferroflow_framework::Result<Vec<ferroflo
     }
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         let what = format!("{name} output {i}");
-        std::panic::catch_unwind(|| assert_tensor_close(g, w, rtol, &what)).map_err(|p| {
-            p.downcast_ref::<String>().cloned().unwrap_or_else(|| format!("{what}: mismatch"))
-        })?;
+        std::panic::catch_unwind(|| assert_tensor_close(g, w, rtol, &what))
+            .map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_else(|| format!("{what}: mismatch")))?;
     }
     Ok(())
 }

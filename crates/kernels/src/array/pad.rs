@@ -1,21 +1,25 @@
 //! Pad and PadV2 (constant padding). Stateless kernels: the output is filled with the pad value,
 //! then each innermost row of the input is copied into place.
 
-use super::elems::{move_elements, Elem, Mover};
+use super::elems::{Elem, Mover, move_elements};
 use super::{checked_shape, kernel, strides_of};
 use ferroflow_framework::{Error, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Pad", |_| Ok(kernel(1, |ctx| {
-        let out = pad(ctx.input(0), ctx.input(1), None)?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
-    reg.register("PadV2", |_| Ok(kernel(1, |ctx| {
-        let out = pad(ctx.input(0), ctx.input(1), Some(ctx.input(2)))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
+    reg.register("Pad", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = pad(ctx.input(0), ctx.input(1), None)?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
+    reg.register("PadV2", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = pad(ctx.input(0), ctx.input(1), Some(ctx.input(2)))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
 }
 
 struct Padder {
@@ -66,10 +70,7 @@ impl Mover for Padder {
 fn pad(input: &Tensor, paddings: &Tensor, value: Option<&Tensor>) -> Result<Tensor> {
     let r = input.rank();
     if paddings.rank() != 2 || paddings.dims()[1] != 2 {
-        return Err(Error::invalid_argument(format!(
-            "paddings must be a matrix with 2 columns: {}",
-            paddings.shape()
-        )));
+        return Err(Error::invalid_argument(format!("paddings must be a matrix with 2 columns: {}", paddings.shape())));
     }
     if paddings.dims()[0] != r as i64 {
         return Err(Error::invalid_argument(format!(

@@ -5,16 +5,20 @@ use super::kernel;
 use ferroflow_framework::{Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Reshape", |_| Ok(kernel(1, |ctx| {
-        let out = reshape(ctx.input(0), ctx.input(1))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
-    reg.register("ExpandDims", |_| Ok(kernel(1, |ctx| {
-        let out = expand_dims(ctx.input(0), ctx.input(1))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
+    reg.register("Reshape", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = reshape(ctx.input(0), ctx.input(1))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
+    reg.register("ExpandDims", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = expand_dims(ctx.input(0), ctx.input(1))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
     reg.register("Squeeze", squeeze);
 }
 
@@ -75,7 +79,7 @@ pub(crate) fn reshape_dims(input: &TensorShape, sizes: &Tensor) -> Result<Vec<i6
         }
         dims[u] = missing;
     }
-    let want: i128 = dims.iter().map(|&d| d as i128).product();
+    let want: i128 = dims.iter().fold(1i128, |acc, &d| acc.saturating_mul(d as i128));
     if want != have as i128 {
         return Err(Error::invalid_argument(format!(
             "Input to reshape is a tensor with {have} values, but the requested shape has {want}"

@@ -3,16 +3,18 @@
 //! merged into one run), so copying a block of rows is a handful of `memcpy`s; a slice that is one
 //! contiguous run of the input shares the input's buffer.
 
-use super::elems::{move_elements, share_range, Elem, Mover};
+use super::elems::{Elem, Mover, move_elements, share_range};
 use super::{kernel, strides_of};
 use ferroflow_framework::{Error, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Slice", |_| Ok(kernel(1, |ctx| {
-        let out = slice(ctx.input(0), ctx.input(1), ctx.input(2))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
+    reg.register("Slice", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = slice(ctx.input(0), ctx.input(1), ctx.input(2))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
     super::strided::register(reg);
 }
 
@@ -175,7 +177,7 @@ fn slice(input: &Tensor, begin_t: &Tensor, size_t: &Tensor) -> Result<Tensor> {
             return Err(Error::invalid_argument(format!("Expected begin[{i}] in [0, {d}], but got {b}")));
         }
         let s = if s == -1 { d - b } else { s };
-        if s < 0 || b + s > d {
+        if s < 0 || s > d - b {
             return Err(Error::invalid_argument(format!("Expected size[{i}] in [0, {}], but got {s}", d - b)));
         }
         size[i] = s;

@@ -2,10 +2,10 @@
 //! shrink-axis masks, negative indices, clamping) resolved into a strided box over the input.
 //! Stateless kernels holding their masks.
 
+use super::checked_shape;
 use super::elems::move_elements;
 use super::kernel;
-use super::slice::{extract, BoxScatter, StridedBox};
-use super::checked_shape;
+use super::slice::{BoxScatter, StridedBox, extract};
 use ferroflow_framework::{Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
@@ -56,7 +56,10 @@ pub(crate) struct Plan {
 /// Resolves a slice spec against an input of `dims`, as TF's `ValidateStridedSliceOp` does.
 pub(crate) fn plan(dims: &[i64], begin_t: &Tensor, end_t: &Tensor, strides_t: &Tensor, m: Masks) -> Result<Plan> {
     let n = begin_t.num_elements();
-    if begin_t.rank() != 1 || end_t.rank() != 1 || strides_t.rank() != 1 || end_t.num_elements() != n
+    if begin_t.rank() != 1
+        || end_t.rank() != 1
+        || strides_t.rank() != 1
+        || end_t.num_elements() != n
         || strides_t.num_elements() != n
     {
         return Err(Error::invalid_argument(format!(
@@ -67,7 +70,9 @@ pub(crate) fn plan(dims: &[i64], begin_t: &Tensor, end_t: &Tensor, strides_t: &T
         )));
     }
     if n >= 63 {
-        return Err(Error::invalid_argument(format!("Requires begin, end, and strides to have fewer than 63 entries, got {n}")));
+        return Err(Error::invalid_argument(format!(
+            "Requires begin, end, and strides to have fewer than 63 entries, got {n}"
+        )));
     }
     let (begin, end, strides) = (begin_t.to_i64_vec()?, end_t.to_i64_vec()?, strides_t.to_i64_vec()?);
     if (m.ellipsis & ((1u64 << n) - 1)).count_ones() > 1 {
@@ -162,11 +167,7 @@ pub(crate) fn plan(dims: &[i64], begin_t: &Tensor, end_t: &Tensor, strides_t: &T
         };
         is_identity &= stride == 1 && b == 0 && e == dim;
         let len = e - b;
-        let n_i = if len == 0 || ((len < 0) != (stride < 0)) {
-            0
-        } else {
-            len / stride + i64::from(len % stride != 0)
-        };
+        let n_i = if len == 0 || ((len < 0) != (stride < 0)) { 0 } else { len / stride + i64::from(len % stride != 0) };
         bx_begin.push(b);
         size.push(n_i as usize);
     }

@@ -3,16 +3,18 @@
 //! (the buffer is shared), swaps the last two axes of a batch of matrices (cache-blocked copy), or
 //! falls back to a general strided walk.
 
-use super::elems::{move_elements, Elem, Mover};
+use super::elems::{Elem, Mover, move_elements};
 use super::{kernel, strides_of};
 use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Transpose", |_| Ok(kernel(1, |ctx| {
-        let out = transpose(ctx.input(0), ctx.input(1))?;
-        ctx.set_output(0, out);
-        Ok(())
-    })));
+    reg.register("Transpose", |_| {
+        Ok(kernel(1, |ctx| {
+            let out = transpose(ctx.input(0), ctx.input(1))?;
+            ctx.set_output(0, out);
+            Ok(())
+        }))
+    });
     reg.register("InvertPermutation", invert_permutation);
 }
 
@@ -80,16 +82,18 @@ struct Transposer {
 
 const TILE: usize = 32;
 
-/// Transposes a `[rows, cols]` matrix into `dst` (`[cols, rows]`), block by block.
+/// Transposes a `[rows, cols]` matrix into `dst` (`[cols, rows]`), block by block; within a block
+/// the writes are contiguous and the reads strided, which avoids the cache-set conflicts that
+/// power-of-two row lengths cause with strided writes.
 fn transpose_2d<E: Elem>(src: &[E], rows: usize, cols: usize, dst: &mut [E]) {
     for r0 in (0..rows).step_by(TILE) {
         let r1 = (r0 + TILE).min(rows);
         for c0 in (0..cols).step_by(TILE) {
             let c1 = (c0 + TILE).min(cols);
-            for r in r0..r1 {
-                let row = &src[r * cols..(r + 1) * cols];
-                for c in c0..c1 {
-                    dst[c * rows + r] = row[c].clone();
+            for c in c0..c1 {
+                let out = &mut dst[c * rows + r0..c * rows + r1];
+                for (k, d) in out.iter_mut().enumerate() {
+                    *d = src[(r0 + k) * cols + c].clone();
                 }
             }
         }

@@ -164,7 +164,9 @@ impl<T: Num> BinaryFn<T> for TruncateDiv {
     fn check(y: &[T]) -> Result<()> {
         if division_by_zero(y) {
             // TF's TruncateDiv reports integer division by zero through this generic error.
-            return Err(Error::internal("Unexpected error in binary operator (only integer div and mod should have errors)"));
+            return Err(Error::internal(
+                "Unexpected error in binary operator (only integer div and mod should have errors)",
+            ));
         }
         Ok(())
     }
@@ -208,7 +210,12 @@ impl BinaryFn<u8> for LogicalOr {
 /// Computes one binary op for one dtype over a broadcast plan of its inputs.
 type BinFn = fn(&BroadcastPlan<2>, &Tensor, &Tensor, DType) -> Result<Tensor>;
 
-fn run<T: bytemuck::Pod + Sync, F: BinaryFn<T>>(plan: &BroadcastPlan<2>, x: &Tensor, y: &Tensor, dtype: DType) -> Result<Tensor> {
+fn run<T: bytemuck::Pod + Sync, F: BinaryFn<T>>(
+    plan: &BroadcastPlan<2>,
+    x: &Tensor,
+    y: &Tensor,
+    dtype: DType,
+) -> Result<Tensor> {
     let a = pod_values::<T>(x, dtype)?;
     let b = pod_values::<T>(y, dtype)?;
     if plan.num_elements() > 0 {

@@ -18,7 +18,9 @@
 
 use super::{pod_tensor, pod_values};
 use crate::broadcast;
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch};
+use ferroflow_framework::{
+    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
+};
 
 /// A type elements can be converted to.
 trait CastTarget: bytemuck::Pod + Default + Send + Sync {
@@ -36,13 +38,22 @@ trait CastSource: bytemuck::Pod + Sync {
 /// x86-64's truncating float -> int32 conversion: the integer part, or `i32::MIN` when it does not fit.
 #[inline(always)]
 fn cvt_i32(x: f64) -> i32 {
-    if x > -2147483649.0 && x < 2147483648.0 { x as i32 } else { i32::MIN }
+    let fits = x > -2147483649.0 && x < 2147483648.0;
+    let v = if fits { x } else { 0.0 };
+    // SAFETY: `v` is finite and its integer part is within i32's range. (The unchecked conversion
+    // vectorizes; the saturating `as` does not.)
+    let v = unsafe { v.to_int_unchecked::<i32>() };
+    if fits { v } else { i32::MIN }
 }
 
 /// x86-64's truncating float -> int64 conversion: the integer part, or `i64::MIN` when it does not fit.
 #[inline(always)]
 fn cvt_i64(x: f64) -> i64 {
-    if (-9223372036854775808.0..9223372036854775808.0).contains(&x) { x as i64 } else { i64::MIN }
+    let fits = (-9223372036854775808.0..9223372036854775808.0).contains(&x);
+    let v = if fits { x } else { 0.0 };
+    // SAFETY: `v` is finite and its integer part is within i64's range.
+    let v = unsafe { v.to_int_unchecked::<i64>() };
+    if fits { v } else { i64::MIN }
 }
 
 macro_rules! signed_target {
@@ -140,7 +151,11 @@ fn f64_to_f32_truncated(x: &Tensor, src: DType, dst: DType) -> Result<Tensor> {
 
 fn identity(x: &Tensor, src: DType, _: DType) -> Result<Tensor> {
     if x.dtype() != src {
-        return Err(Error::invalid_argument(format!("Expected a {src} tensor, got {} with shape {}", x.dtype(), x.shape())));
+        return Err(Error::invalid_argument(format!(
+            "Expected a {src} tensor, got {} with shape {}",
+            x.dtype(),
+            x.shape()
+        )));
     }
     Ok(x.clone())
 }

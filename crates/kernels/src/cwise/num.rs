@@ -1,7 +1,8 @@
 //! Element arithmetic with TensorFlow's semantics, written once for every real dtype through two
 //! traits: [`Num`] (all integer and float types) and [`Float`] (f32, f64). Integer arithmetic wraps
 //! on overflow (as TF's kernels do on two's-complement hardware); division helpers never panic
-//! (callers reject zero divisors beforehand, TF's "Integer division by zero"). Pure functions, no state.
+//! (callers reject zero divisors beforehand, TF's "Integer division by zero"). f32 `exp`/`tanh` are
+//! the vectorizable versions of [`super::fastmath`]. Pure functions, no state.
 
 use ferroflow_framework::TensorElement;
 
@@ -171,7 +172,7 @@ macro_rules! unsigned {
 }
 
 macro_rules! float {
-    ($($t:ty),*) => {$(
+    ($($t:ty => exp: $exp:path, tanh: $tanh:path),*) => {$(
         impl Num for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -263,7 +264,7 @@ macro_rules! float {
             }
             #[inline(always)]
             fn exp(self) -> Self {
-                <$t>::exp(self)
+                $exp(self)
             }
             #[inline(always)]
             fn ln(self) -> Self {
@@ -275,7 +276,7 @@ macro_rules! float {
             }
             #[inline(always)]
             fn tanh(self) -> Self {
-                <$t>::tanh(self)
+                $tanh(self)
             }
             #[inline(always)]
             fn floor(self) -> Self {
@@ -287,7 +288,7 @@ macro_rules! float {
 
 signed!(i8, i16, i32, i64);
 unsigned!(u8, u16, u32, u64);
-float!(f32, f64);
+float!(f32 => exp: super::fastmath::exp_f32, tanh: super::fastmath::tanh_f32, f64 => exp: f64::exp, tanh: f64::tanh);
 
 #[cfg(test)]
 mod tests {
@@ -295,8 +296,14 @@ mod tests {
 
     #[test]
     fn floor_division_follows_python() {
-        assert_eq!((7i32.floor_div(2), (-7i32).floor_div(2), 7i32.floor_div(-2), (-7i32).floor_div(-2)), (3, -4, -4, 3));
-        assert_eq!((7i32.floor_mod(2), (-7i32).floor_mod(2), 7i32.floor_mod(-2), (-7i32).floor_mod(-2)), (1, 1, -1, -1));
+        assert_eq!(
+            (7i32.floor_div(2), (-7i32).floor_div(2), 7i32.floor_div(-2), (-7i32).floor_div(-2)),
+            (3, -4, -4, 3)
+        );
+        assert_eq!(
+            (7i32.floor_mod(2), (-7i32).floor_mod(2), 7i32.floor_mod(-2), (-7i32).floor_mod(-2)),
+            (1, 1, -1, -1)
+        );
         assert_eq!(i32::MIN.floor_div(3), -715827883);
         assert_eq!((i32::MIN.floor_mod(-1), i32::MIN.trunc_div(-1)), (0, i32::MIN));
         assert_eq!((5.5f32.floor_mod(-2.0), (-5.5f32).floor_mod(2.0)), (-0.5, 0.5));

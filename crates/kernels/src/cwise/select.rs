@@ -6,7 +6,7 @@
 //! Stateless kernels, `Send + Sync`.
 
 use super::{ALL_TYPES, REAL_BOOL_STRING, pod_tensor, pod_values, type_attr};
-use crate::broadcast::BroadcastPlan;
+use crate::broadcast::{BroadcastPlan, checked_num_elements};
 use bytes::Bytes;
 use ferroflow_framework::{
     DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
@@ -52,7 +52,11 @@ fn same_size_error(then: &Tensor, els: &Tensor) -> Error {
 
 fn check_dtype(t: &Tensor, dtype: DType) -> Result<()> {
     if t.dtype() != dtype {
-        return Err(Error::invalid_argument(format!("Expected a {dtype} tensor, got {} with shape {}", t.dtype(), t.shape())));
+        return Err(Error::invalid_argument(format!(
+            "Expected a {dtype} tensor, got {} with shape {}",
+            t.dtype(),
+            t.shape()
+        )));
     }
     Ok(())
 }
@@ -71,7 +75,10 @@ fn select_v1<E: Elem>(node: &str, inputs: [&Tensor; 3], dtype: DType) -> Result<
     }
     if cond.rank() == 1 && then.rank() != 1 {
         if then.rank() == 0 {
-            return Err(Error::invalid_argument(format!("'then' must be at least a vector, but saw shape: {}", then.shape())));
+            return Err(Error::invalid_argument(format!(
+                "'then' must be at least a vector, but saw shape: {}",
+                then.shape()
+            )));
         }
         if then.dims()[0] as usize != c.len() {
             return Err(Error::invalid_argument(format!(
@@ -84,7 +91,8 @@ fn select_v1<E: Elem>(node: &str, inputs: [&Tensor; 3], dtype: DType) -> Result<
             return Err(same_size_error(then, els));
         }
         let (t, e) = (E::read(then, dtype)?, E::read(els, dtype)?);
-        let row: usize = then.dims()[1..].iter().map(|&d| d as usize).product();
+        let row = checked_num_elements(&then.dims()[1..])
+            .ok_or_else(|| Error::invalid_argument(format!("Shape {} has too many elements", then.shape())))?;
         let mut out = Vec::with_capacity(t.len());
         for (i, &ci) in c.iter().enumerate() {
             let src = if ci != 0 { &t } else { &e };

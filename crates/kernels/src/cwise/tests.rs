@@ -108,11 +108,19 @@ fn dtypes_outside_the_op_definition_or_without_cpu_kernel_are_refused_at_build()
     let reg = crate::registry();
     let e = reg.build(&node("AddV2").attr_type("T", DType::Bool).0, 2).err().unwrap();
     assert_eq!(e.code, ferroflow_framework::Code::InvalidArgument);
-    assert!(e.message.starts_with("Value for attr 'T' of bool is not in the list of allowed values: float, double"), "{}", e.message);
+    assert!(
+        e.message.starts_with("Value for attr 'T' of bool is not in the list of allowed values: float, double"),
+        "{}",
+        e.message
+    );
     let e = reg.build(&node("RealDiv").attr_type("T", DType::Int32).0, 2).err().unwrap();
     assert_eq!(e.code, ferroflow_framework::Code::NotFound);
-    let e = reg.build(&node("Cast").attr_type("SrcT", DType::String).attr_type("DstT", DType::Int32).0, 1).err().unwrap();
-    assert_eq!((e.code, e.message.starts_with("Cast string to int32 is not supported")), (ferroflow_framework::Code::Unimplemented, true));
+    let e =
+        reg.build(&node("Cast").attr_type("SrcT", DType::String).attr_type("DstT", DType::Int32).0, 1).err().unwrap();
+    assert_eq!(
+        (e.code, e.message.starts_with("Cast string to int32 is not supported")),
+        (ferroflow_framework::Code::Unimplemented, true)
+    );
     assert!(reg.build(&node("Mul").attr_type("T", DType::Float).0, 3).is_err(), "input count is checked");
 }
 
@@ -139,7 +147,8 @@ fn large_tensors_take_the_parallel_paths() {
     assert!(got.iter().enumerate().all(|(i, &v)| v == a[i] + (i % 7) as f32));
     let sq = run(node("Square").attr_type("T", DType::Float), vec![x.clone()]).unwrap().remove(0);
     assert!(sq.values::<f32>().unwrap().iter().zip(&a).all(|(&s, &v)| s == v * v));
-    let c = run(node("Cast").attr_type("SrcT", DType::Float).attr_type("DstT", DType::Int8), vec![x]).unwrap().remove(0);
+    let c =
+        run(node("Cast").attr_type("SrcT", DType::Float).attr_type("DstT", DType::Int8), vec![x]).unwrap().remove(0);
     assert!(c.values::<i8>().unwrap().iter().zip(&a).all(|(&s, &v)| s as f32 == v.clamp(-128.0, 127.0)));
 }
 
@@ -153,4 +162,80 @@ fn equal_with_lenient_shapes_and_select_forwards_scalar_choices() {
     let cond = Tensor::from_bools(Vec::<i64>::new(), vec![true]).unwrap();
     let out = run(node("Select").attr_type("T", DType::Float), vec![cond, a.clone(), a.clone()]).unwrap().remove(0);
     assert_eq!(out.raw_bytes().unwrap().as_ptr(), a.raw_bytes().unwrap().as_ptr(), "no copy");
+}
+
+/// A small deterministic generator (64-bit LCG) for the hostile-input test.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[(self.next() as usize) % v.len()]
+    }
+}
+
+/// A tensor of a random dtype and shape (including zero-element shapes with huge other dimensions).
+fn hostile_tensor(g: &mut Lcg) -> Tensor {
+    let rank = g.pick(&[0usize, 1, 1, 2, 3]);
+    let mut dims: Vec<i64> = (0..rank).map(|_| g.pick(&[0i64, 1, 2, 3])).collect();
+    if dims.first() == Some(&0) && g.next() % 2 == 0 {
+        dims.extend([1 << 40, 1 << 40]);
+    }
+    let n = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d as usize)).unwrap_or(0);
+    let ints = [i64::MIN, -(1 << 40), -3, -1, 0, 1, 2, 3, i64::MAX];
+    match g.pick(&[0, 1, 2, 3, 4]) {
+        0 => Tensor::from_vec(dims, (0..n).map(|i| i as f32 - 1.5).collect::<Vec<_>>()).unwrap(),
+        1 => Tensor::from_vec(dims, (0..n).map(|_| g.pick(&ints)).collect::<Vec<_>>()).unwrap(),
+        2 => Tensor::from_vec(dims, (0..n).map(|_| g.pick(&ints) as i32).collect::<Vec<_>>()).unwrap(),
+        3 => Tensor::from_bools(dims, (0..n).map(|i| i % 2 == 0).collect()).unwrap(),
+        _ => Tensor::from_strings(dims, (0..n).map(|i| bytes::Bytes::from(format!("s{i}"))).collect()).unwrap(),
+    }
+}
+
+/// Every kernel here answers arbitrary inputs (any dtype, shape or axis) with outputs or errors.
+#[test]
+fn hostile_inputs_never_panic() {
+    let ops: &[(&str, usize)] = &[
+        ("AddV2", 2),
+        ("FloorDiv", 2),
+        ("FloorMod", 2),
+        ("TruncateDiv", 2),
+        ("Pow", 2),
+        ("Equal", 2),
+        ("Less", 2),
+        ("Maximum", 2),
+        ("LogicalAnd", 2),
+        ("TanhGrad", 2),
+        ("Neg", 1),
+        ("Exp", 1),
+        ("LogicalNot", 1),
+        ("Select", 3),
+        ("SelectV2", 3),
+        ("Cast", 1),
+        ("Sum", 2),
+        ("Mean", 2),
+        ("Max", 2),
+        ("All", 2),
+        ("ArgMax", 2),
+        ("ArgMin", 2),
+    ];
+    let types = [DType::Float, DType::Int64, DType::Int32, DType::Bool, DType::String];
+    let mut g = Lcg(11);
+    for &(op, n_in) in ops {
+        for trial in 0..300 {
+            let inputs: Vec<Tensor> = (0..n_in).map(|_| hostile_tensor(&mut g)).collect();
+            let nd = node(op)
+                .attr_type("T", g.pick(&types))
+                .attr_type("SrcT", g.pick(&types))
+                .attr_type("DstT", g.pick(&types))
+                .attr_type("Tidx", g.pick(&[DType::Int32, DType::Int64]))
+                .attr_bool("keep_dims", g.next() % 2 == 0);
+            let shown = format!("{op} trial {trial}: {inputs:?}");
+            let result = std::panic::catch_unwind(|| run(nd, inputs));
+            assert!(result.is_ok(), "panicked: {shown}");
+        }
+    }
 }

@@ -7,7 +7,9 @@
 use super::num::{Float, Num};
 use super::{FLOATS, dt_name, no_kernel, pod_tensor, pod_values, type_attr};
 use crate::broadcast;
-use ferroflow_framework::{DType, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch};
+use ferroflow_framework::{
+    DType, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
+};
 
 use DType::{Double as F64, Float as F32, Int8 as I8, Int16 as I16, Int32 as I32, Int64 as I64};
 use DType::{UInt8 as U8, UInt16 as U16, UInt32 as U32, UInt64 as U64};

@@ -2,19 +2,25 @@
 //! epilogue `_FusedMatMul` applies. Stateless kernels; LeakyRelu's alpha is read at build time.
 //! NaN passes through every activation, as in TF.
 
-use super::{map1, map2, Num, Real};
+use super::{Num, Real, map1, map2};
 use crate::array::kernel;
-use ferroflow_framework::{dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor};
+use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, dispatch};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
     reg.register("Relu", |init| unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu), unsupported(t))));
-    reg.register("Relu6", |init| unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu6), unsupported(t))));
-    reg.register("Elu", |init| unary_float(init, |t, x, _| dispatch!(float, t, T => unary::<T>(x, elu), unsupported(t))));
+    reg.register("Relu6", |init| {
+        unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu6), unsupported(t)))
+    });
+    reg.register("Elu", |init| {
+        unary_float(init, |t, x, _| dispatch!(float, t, T => unary::<T>(x, elu), unsupported(t)))
+    });
     reg.register("LeakyRelu", |init| {
-        unary_float(init, |t, x, alpha| dispatch!(float, t, T => {
+        unary_float(init, |t, x, alpha| {
+            dispatch!(float, t, T => {
             let a = T::from_f32(alpha);
             unary::<T>(x, move |v| leaky(v, a))
-        }, unsupported(t)))
+        }, unsupported(t))
+        })
     });
     reg.register("ReluGrad", |init| grad_real(init, "ReluGrad", |t, g, f| {
         dispatch!(real, t, T => binary::<T>(g, f, |g, f| if f > T::ZERO { g } else { T::ZERO }), unsupported(t))
@@ -25,17 +31,27 @@ pub(super) fn register(reg: &mut KernelRegistry) {
     reg.register("EluGrad", |init| grad_float(init, "EluGrad", |t, g, y, _| {
         dispatch!(float, t, T => binary::<T>(g, y, |g, y| if y < T::ZERO { g * (y + T::ONE) } else { g }), unsupported(t))
     }));
-    reg.register("LeakyReluGrad", |init| grad_float(init, "LeakyReluGrad", |t, g, f, alpha| {
-        dispatch!(float, t, T => {
+    reg.register("LeakyReluGrad", |init| {
+        grad_float(init, "LeakyReluGrad", |t, g, f, alpha| {
+            dispatch!(float, t, T => {
             let a = T::from_f32(alpha);
             binary::<T>(g, f, move |g, f| if f > T::ZERO { g } else { g * a })
         }, unsupported(t))
-    }));
+        })
+    });
 }
 
 const REAL: &[DType] = &[
-    DType::Float, DType::Double, DType::Int32, DType::Int64, DType::UInt8, DType::Int8, DType::Int16, DType::UInt16,
-    DType::UInt32, DType::UInt64,
+    DType::Float,
+    DType::Double,
+    DType::Int32,
+    DType::Int64,
+    DType::UInt8,
+    DType::Int8,
+    DType::Int16,
+    DType::UInt16,
+    DType::UInt32,
+    DType::UInt64,
 ];
 const FLOAT: &[DType] = &[DType::Float, DType::Double];
 
@@ -111,7 +127,11 @@ fn same_shape(ctx: &ferroflow_framework::OpKernelContext<'_>, op: &str) -> Resul
     Ok(())
 }
 
-fn grad_real(init: &KernelInit<'_>, op: &'static str, f: fn(DType, &Tensor, &Tensor) -> Result<Tensor>) -> Result<Kernel> {
+fn grad_real(
+    init: &KernelInit<'_>,
+    op: &'static str,
+    f: fn(DType, &Tensor, &Tensor) -> Result<Tensor>,
+) -> Result<Kernel> {
     let dtype = init.attrs.get_type_in("T", REAL)?;
     Ok(kernel(1, move |ctx| {
         same_shape(ctx, op)?;
@@ -121,7 +141,11 @@ fn grad_real(init: &KernelInit<'_>, op: &'static str, f: fn(DType, &Tensor, &Ten
     }))
 }
 
-fn grad_float(init: &KernelInit<'_>, op: &'static str, f: fn(DType, &Tensor, &Tensor, f32) -> Result<Tensor>) -> Result<Kernel> {
+fn grad_float(
+    init: &KernelInit<'_>,
+    op: &'static str,
+    f: fn(DType, &Tensor, &Tensor, f32) -> Result<Tensor>,
+) -> Result<Kernel> {
     let dtype = init.attrs.get_type_in("T", FLOAT)?;
     let alpha = init.attrs.get_float_or("alpha", 0.2)?;
     Ok(kernel(1, move |ctx| {
@@ -172,7 +196,9 @@ impl Activation {
                 it.for_each(|(x, &b)| *x = leaky(x.add(b), a))
             }
             Activation::Tanh => it.for_each(|(x, &b)| *x = x.add(b).tanh()),
-            Activation::Sigmoid => it.for_each(|(x, &b)| *x = T::ONE.div(T::ONE.add((T::ZERO.sub(x.add(b))).exp()))),
+            Activation::Sigmoid => {
+                it.for_each(|(x, &b)| *x = T::ONE.div(T::ONE.add((T::ZERO.sub(x.add(b))).exp_fast())))
+            }
         }
     }
 }

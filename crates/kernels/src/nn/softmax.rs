@@ -2,7 +2,7 @@
 //! L2Loss. Stateless kernels. Every row is shifted by its maximum before exponentiation, so large
 //! logits neither overflow nor lose the loss; rows are processed in parallel for large inputs.
 
-use super::{for_rows, Real};
+use super::{Real, exp_shift_in_place, for_rows, row_max, sum_exp_shift};
 use crate::array::kernel;
 use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
 
@@ -16,25 +16,14 @@ pub(super) fn register(reg: &mut KernelRegistry) {
 
 const FLOAT: &[DType] = &[DType::Float, DType::Double];
 
-fn row_max<T: Real>(row: &[T]) -> T {
-    row.iter().fold(T::NEG_INFINITY, |m, &v| m.max(v))
-}
-
 /// Softmax (or log-softmax) of one row, in place.
 fn softmax_row<T: Real>(row: &mut [T], log: bool) {
     let m = row_max(row);
-    let mut sum = T::ZERO;
     if log {
-        for &v in row.iter() {
-            sum = sum.add(v.sub(m).exp());
-        }
-        let shift = m.add(sum.ln());
+        let shift = m.add(sum_exp_shift(row, m).ln());
         row.iter_mut().for_each(|v| *v = v.sub(shift));
     } else {
-        for v in row.iter_mut() {
-            *v = v.sub(m).exp();
-            sum = sum.add(*v);
-        }
+        let sum = exp_shift_in_place(row, m);
         let inv = T::ONE.div(sum);
         row.iter_mut().for_each(|v| *v = v.mul(inv));
     }
@@ -62,13 +51,12 @@ fn softmax_kernel(init: &KernelInit<'_>, log: bool) -> Result<Kernel> {
 
 /// Fills `back` with the max-shifted logits of one row; returns the row's `sum(exp(shifted))`.
 fn shift_row<T: Real>(logits: impl Fn(usize) -> T, back: &mut [T]) -> T {
-    let m = (0..back.len()).fold(T::NEG_INFINITY, |m, c| m.max(logits(c)));
-    let mut sum = T::ZERO;
     for (c, b) in back.iter_mut().enumerate() {
-        *b = logits(c).sub(m);
-        sum = sum.add(b.exp());
+        *b = logits(c);
     }
-    sum
+    let m = row_max(back);
+    back.iter_mut().for_each(|b| *b = b.sub(m));
+    sum_exp_shift(back, T::ZERO)
 }
 
 /// Runs `f(row_index, backprop_row)` for every row, storing its result as the row's loss.
@@ -94,7 +82,9 @@ fn sparse_loss<T: Real>(logits: &Tensor, labels: &[i64]) -> Result<(Tensor, Tens
         let sum = shift_row(|c| xr[c], row);
         let label = labels[r] as usize;
         let loss = sum.ln().sub(row[label]);
-        row.iter_mut().for_each(|b| *b = b.exp().div(sum));
+        exp_shift_in_place(row, T::ZERO);
+        let inv = T::ONE.div(sum);
+        row.iter_mut().for_each(|b| *b = b.mul(inv));
         row[label] = row[label].sub(T::ONE);
         loss
     });
@@ -137,7 +127,8 @@ fn sparse_xent(init: &KernelInit<'_>) -> Result<Kernel> {
                 shown.join(" ")
             )));
         }
-        let (loss, back) = if dtype == DType::Float { sparse_loss::<f32>(logits, &l)? } else { sparse_loss::<f64>(logits, &l)? };
+        let (loss, back) =
+            if dtype == DType::Float { sparse_loss::<f32>(logits, &l)? } else { sparse_loss::<f64>(logits, &l)? };
         ctx.set_output(0, loss);
         ctx.set_output(1, back);
         Ok(())
@@ -185,10 +176,13 @@ fn dense_loss<T: Real>(logits: &Tensor, labels: &Tensor, shape: &[i64]) -> Resul
         let sum = shift_row(|c| x[xi(r, c)], row);
         let log_sum = sum.ln();
         let mut loss = T::ZERO;
+        for (c, &b) in row.iter().enumerate() {
+            loss = loss.add(y[yi(r, c)].mul(log_sum.sub(b)));
+        }
+        exp_shift_in_place(row, T::ZERO);
+        let inv = T::ONE.div(sum);
         for (c, b) in row.iter_mut().enumerate() {
-            let l = y[yi(r, c)];
-            loss = loss.add(l.mul(log_sum.sub(*b)));
-            *b = b.exp().div(sum).sub(l);
+            *b = b.mul(inv).sub(y[yi(r, c)]);
         }
         loss
     });

@@ -9,7 +9,7 @@
 //! Stateless kernels, `Send + Sync`; large inputs are split across rayon's global pool.
 
 use super::check_tidx;
-use crate::broadcast::PARALLEL_THRESHOLD;
+use crate::broadcast::{PARALLEL_THRESHOLD, checked_num_elements};
 use crate::cwise::num::Num;
 use crate::cwise::{pod_tensor, pod_values};
 use ferroflow_framework::{
@@ -120,8 +120,12 @@ type ArgFn = fn(&Tensor, DType, usize, DType) -> Result<Tensor>;
 fn run<T: Num, O: IndexOut, const MAX: bool>(x: &Tensor, dtype: DType, axis: usize, out_type: DType) -> Result<Tensor> {
     let v = pod_values::<T>(x, dtype)?;
     let dims = x.dims();
-    let outer: usize = dims[..axis].iter().map(|&d| d as usize).product();
-    let inner: usize = dims[axis + 1..].iter().map(|&d| d as usize).product();
+    let too_big = || Error::invalid_argument(format!("Shape {} has too many elements", x.shape()));
+    let outer = checked_num_elements(&dims[..axis]).ok_or_else(too_big)?;
+    let inner = checked_num_elements(&dims[axis + 1..]).ok_or_else(too_big)?;
+    if outer.checked_mul(inner).is_none() {
+        return Err(too_big());
+    }
     let out_dims: Vec<i64> = dims.iter().enumerate().filter(|&(i, _)| i != axis).map(|(_, &d)| d).collect();
     let out = arg_reduce::<T, O, MAX>(&v, outer, dims[axis] as usize, inner);
     pod_tensor(out_type, TensorShape::new(out_dims), out)

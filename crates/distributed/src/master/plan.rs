@@ -1,0 +1,128 @@
+//! Execution plans of a master session: for one signature (feeds, fetches, targets), the client
+//! graph built, placed and partitioned, each partition registered on its task, and the rendezvous
+//! keys through which feeds enter and fetches leave the client device's partition. Built once per
+//! signature and cached; immutable afterwards and shared by `Arc` among the steps that run it.
+
+use crate::interface::WorkerInterface;
+use crate::master::graph;
+use crate::worker_cache::WorkerCache;
+use ferroflow_framework::device_name::DeviceName;
+use ferroflow_framework::{Error, ParsedKey, Result};
+use ferroflow_proto as pb;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Feeds, fetches and targets of a run, in the client's order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Signature {
+    pub feeds: Vec<String>,
+    pub fetches: Vec<String>,
+    pub targets: Vec<String>,
+}
+
+/// A tensor name as `node:index` (TF accepts `node` for output 0).
+pub fn canonical_tensor_name(name: &str) -> String {
+    match name.rsplit_once(':') {
+        Some((_, idx)) if !idx.is_empty() && idx.bytes().all(|b| b.is_ascii_digit()) => name.to_string(),
+        _ => format!("{name}:0"),
+    }
+}
+
+impl Signature {
+    pub fn new(feeds: &[String], fetches: &[String], targets: &[String]) -> Signature {
+        Signature {
+            feeds: feeds.iter().map(|f| canonical_tensor_name(f)).collect(),
+            fetches: fetches.iter().map(|f| canonical_tensor_name(f)).collect(),
+            targets: targets.iter().map(|t| t.trim_start_matches('^').to_string()).collect(),
+        }
+    }
+
+    /// The cache key: order does not change what runs.
+    pub fn key(&self) -> Signature {
+        let sorted = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v.dedup();
+            v
+        };
+        Signature { feeds: sorted(&self.feeds), fetches: sorted(&self.fetches), targets: sorted(&self.targets) }
+    }
+}
+
+/// One registered partition.
+pub struct Partition {
+    pub task: String,
+    pub device: String,
+    pub worker: Arc<dyn WorkerInterface>,
+    pub graph_handle: String,
+}
+
+/// A signature's partitions and rendezvous keys.
+pub struct Plan {
+    pub partitions: Vec<Partition>,
+    /// Index of the partition on the client device (feeds enter and fetches leave there).
+    pub client_partition: Option<usize>,
+    /// Feed tensor name -> rendezvous key.
+    pub feed_keys: HashMap<String, String>,
+    /// Fetch tensor name -> rendezvous key.
+    pub fetch_keys: HashMap<String, String>,
+}
+
+/// What building a plan needs from the session.
+pub struct PlanContext<'a> {
+    pub session_handle: &'a str,
+    pub graph: &'a pb::GraphDef,
+    pub devices: &'a [pb::DeviceAttributes],
+    pub client_device: &'a str,
+    pub client_incarnation: u64,
+    pub worker_cache: &'a WorkerCache,
+}
+
+impl Plan {
+    /// Builds, places and partitions the client graph, then registers every partition.
+    pub async fn build(ctx: PlanContext<'_>, sig: &Signature) -> Result<Plan> {
+        let (client_graph, names) = graph::build_client_graph(ctx.graph, &sig.feeds, &sig.fetches, &sig.targets, ctx.client_device)?;
+        let mut placed = client_graph;
+        let device_names: Vec<String> = ctx.devices.iter().map(|d| d.name.clone()).collect();
+        graph::place(&mut placed, &device_names, ctx.client_device)?;
+        let incarnations: HashMap<String, u64> = ctx.devices.iter().map(|d| (d.name.clone(), d.incarnation)).collect();
+        let partitions = graph::partition(&placed, &incarnations)?;
+        let key_for = |tensor_name: &str| {
+            ParsedKey::new(ctx.client_device, ctx.client_incarnation, ctx.client_device, tensor_name, (0, 0)).as_str().to_string()
+        };
+        let feed_keys = names.feeds.iter().map(|(t, r)| (t.clone(), key_for(r))).collect();
+        let fetch_keys = names.fetches.iter().map(|(t, r)| (t.clone(), key_for(r))).collect();
+
+        let registrations = partitions.into_iter().map(|(device, graph_def)| async move {
+            let task = DeviceName::parse(&device)?
+                .task_name()
+                .ok_or_else(|| Error::internal(format!("partition device {device} names no task")))?;
+            let worker = ctx.worker_cache.worker(&task)?;
+            let resp = worker
+                .register_graph(pb::RegisterGraphRequest {
+                    session_handle: ctx.session_handle.to_string(),
+                    create_worker_session_called: true,
+                    graph_def: Some(graph_def),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| e.context(format!("From {task}:\n")))?;
+            Ok::<_, Error>(Partition { task, device, worker, graph_handle: resp.graph_handle })
+        });
+        let partitions: Vec<Partition> = futures::future::try_join_all(registrations).await?;
+        let client_partition = partitions.iter().position(|p| p.device == ctx.client_device);
+        Ok(Plan { partitions, client_partition, feed_keys, fetch_keys })
+    }
+
+    /// Deregisters every partition (errors ignored: the worker may be gone).
+    pub async fn deregister(&self, session_handle: &str) {
+        let calls = self.partitions.iter().map(|p| {
+            p.worker.deregister_graph(pb::DeregisterGraphRequest {
+                session_handle: session_handle.to_string(),
+                create_worker_session_called: true,
+                graph_handle: p.graph_handle.clone(),
+            })
+        });
+        let _ = futures::future::join_all(calls).await;
+    }
+}

@@ -1,0 +1,331 @@
+//! A master session (TF's `MasterSession`): the client's graph, the cluster's devices as found at
+//! creation, one execution plan per signature, and the steps run with them. A step runs every
+//! partition at once under a fresh cluster-unique step id; the first error cleans the step up on
+//! every worker (aborting their rendezvous, so none stays blocked on a receive) and reaches the
+//! client with TF's `From /job:...` context; after every step the workers drop its state.
+//!
+//! Concurrency: steps of one session may run at once. The graph is behind a mutex; plans are
+//! built under an async mutex (so a signature registers once) and then shared by `Arc`.
+
+use crate::master::plan::{Plan, PlanContext, Signature};
+use crate::worker_cache::WorkerCache;
+use ferroflow_framework::{Code, Error, Result};
+use ferroflow_proto as pb;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+/// A partial run in progress: its plan, step id and the fetches still to come.
+struct PartialRun {
+    plan: Arc<Plan>,
+    step_id: i64,
+    started: bool,
+    pending_fetches: Vec<String>,
+}
+
+pub struct MasterSession {
+    pub handle: String,
+    worker_cache: Arc<WorkerCache>,
+    client_device: String,
+    client_incarnation: u64,
+    devices: Vec<pb::DeviceAttributes>,
+    /// Every task with a worker session for this master session.
+    tasks: Vec<String>,
+    graph: Mutex<(pb::GraphDef, i64)>,
+    plans: tokio::sync::Mutex<HashMap<Signature, Arc<Plan>>>,
+    partial_runs: tokio::sync::Mutex<HashMap<String, PartialRun>>,
+    callables: Mutex<HashMap<i64, Signature>>,
+    next_id: AtomicI64,
+}
+
+/// A fresh step id: random, positive, 63 bits, like TF's.
+fn new_step_id() -> i64 {
+    loop {
+        let id = rand::random::<i64>() & i64::MAX;
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+/// A worker's reply as a result: errors carried in the body become errors.
+fn body_status(resp: pb::RunGraphResponse) -> Result<pb::RunGraphResponse> {
+    if resp.status_code != 0 {
+        return Err(Error::new(Code::from_i32(resp.status_code), resp.status_error_message));
+    }
+    Ok(resp)
+}
+
+pub struct SessionParts {
+    pub handle: String,
+    pub worker_cache: Arc<WorkerCache>,
+    pub client_device: String,
+    pub client_incarnation: u64,
+    pub devices: Vec<pb::DeviceAttributes>,
+    pub tasks: Vec<String>,
+    pub graph: pb::GraphDef,
+}
+
+impl MasterSession {
+    pub fn new(parts: SessionParts) -> MasterSession {
+        MasterSession {
+            handle: parts.handle,
+            worker_cache: parts.worker_cache,
+            client_device: parts.client_device,
+            client_incarnation: parts.client_incarnation,
+            devices: parts.devices,
+            tasks: parts.tasks,
+            graph: Mutex::new((parts.graph, 0)),
+            plans: tokio::sync::Mutex::new(HashMap::new()),
+            partial_runs: tokio::sync::Mutex::new(HashMap::new()),
+            callables: Mutex::new(HashMap::new()),
+            next_id: AtomicI64::new(0),
+        }
+    }
+
+    pub fn devices(&self) -> &[pb::DeviceAttributes] {
+        &self.devices
+    }
+
+    pub fn tasks(&self) -> &[String] {
+        &self.tasks
+    }
+
+    /// Adds nodes to the graph; the client must name the version it extends.
+    pub fn extend(&self, nodes: pb::GraphDef, current_version: i64) -> Result<i64> {
+        let mut graph = self.graph.lock();
+        if graph.1 != current_version {
+            return Err(Error::aborted(format!(
+                "Current graph version {} does not match the version {current_version} the client extends",
+                graph.1
+            )));
+        }
+        let known: std::collections::HashSet<String> = graph.0.node.iter().map(|n| n.name.clone()).collect();
+        if let Some(dup) = nodes.node.iter().find(|n| known.contains(&n.name)) {
+            return Err(Error::invalid_argument(format!("Duplicate node name in graph: '{}'", dup.name)));
+        }
+        graph.0.node.extend(nodes.node);
+        graph.1 += 1;
+        Ok(graph.1)
+    }
+
+    async fn plan_for(&self, sig: &Signature) -> Result<Arc<Plan>> {
+        let key = sig.key();
+        let mut plans = self.plans.lock().await;
+        if let Some(p) = plans.get(&key) {
+            return Ok(p.clone());
+        }
+        let graph = self.graph.lock().0.clone();
+        let ctx = PlanContext {
+            session_handle: &self.handle,
+            graph: &graph,
+            devices: &self.devices,
+            client_device: &self.client_device,
+            client_incarnation: self.client_incarnation,
+            worker_cache: &self.worker_cache,
+        };
+        let plan = Arc::new(Plan::build(ctx, &key).await?);
+        plans.insert(key, plan.clone());
+        Ok(plan)
+    }
+
+    fn run_request(&self, graph_handle: &str, step_id: i64) -> pb::RunGraphRequest {
+        pb::RunGraphRequest {
+            session_handle: self.handle.clone(),
+            create_worker_session_called: true,
+            graph_handle: graph_handle.to_string(),
+            step_id,
+            exec_opts: Some(pb::ExecutorOpts::default()),
+            store_errors_in_response_body: true,
+            request_id: rand::random::<i64>() & i64::MAX,
+            ..Default::default()
+        }
+    }
+
+    fn feed_sends(plan: &Plan, feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::NamedTensorProto>> {
+        feeds
+            .into_iter()
+            .map(|(name, tensor)| {
+                let key = plan
+                    .feed_keys
+                    .get(&name)
+                    .ok_or_else(|| Error::invalid_argument(format!("Tensor {name}, specified in feeds, is not a feed of this run")))?;
+                Ok(pb::NamedTensorProto { name: key.clone(), tensor: Some(tensor) })
+            })
+            .collect()
+    }
+
+    fn fetch_keys(plan: &Plan, fetches: &[String]) -> Result<Vec<String>> {
+        fetches
+            .iter()
+            .map(|f| plan.fetch_keys.get(f).cloned().ok_or_else(|| Error::internal(format!("no rendezvous key for fetch {f}"))))
+            .collect()
+    }
+
+    /// Tells every worker of the plan to drop the step (aborting whatever still runs there).
+    fn cleanup(&self, plan: &Plan, step_id: i64) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let workers: Vec<_> = plan.partitions.iter().map(|p| p.worker.clone()).collect();
+        async move {
+            let calls = workers.iter().map(|w| w.cleanup_graph(pb::CleanupGraphRequest { step_id }));
+            let _ = futures::future::join_all(calls).await;
+        }
+    }
+
+    /// Runs every partition's `RunGraph`; the first error aborts the step on all workers.
+    async fn run_partitions(&self, plan: &Plan, requests: Vec<pb::RunGraphRequest>, step_id: i64) -> Result<Vec<pb::RunGraphResponse>> {
+        let mut pending: FuturesUnordered<_> = plan
+            .partitions
+            .iter()
+            .zip(requests)
+            .enumerate()
+            .map(|(i, (p, req))| {
+                let worker = p.worker.clone();
+                async move { (i, worker.run_graph(req).await.and_then(body_status)) }
+            })
+            .collect();
+        let mut responses: Vec<Option<pb::RunGraphResponse>> = (0..plan.partitions.len()).map(|_| None).collect();
+        let mut first_error: Option<Error> = None;
+        while let Some((i, result)) = pending.next().await {
+            match result {
+                Ok(resp) => responses[i] = Some(resp),
+                Err(e) => {
+                    let from_abort = first_error.is_some() && e.code == Code::Cancelled;
+                    if first_error.is_none() {
+                        tokio::spawn(self.cleanup(plan, step_id));
+                    }
+                    if first_error.is_none() || (!from_abort && first_error.as_ref().is_some_and(|f| f.code == Code::Cancelled)) {
+                        first_error = Some(e.context(format!("From {}:\n", plan.partitions[i].task)));
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(responses.into_iter().map(|r| r.unwrap_or_default()).collect()),
+        }
+    }
+
+    /// Runs one step: feeds in, fetches out, targets run.
+    pub async fn run(&self, sig: Signature, feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::TensorProto>> {
+        let plan = self.plan_for(&sig).await?;
+        let step_id = new_step_id();
+        let mut requests: Vec<pb::RunGraphRequest> = plan.partitions.iter().map(|p| self.run_request(&p.graph_handle, step_id)).collect();
+        let fetch_keys = Self::fetch_keys(&plan, &sig.fetches)?;
+        if let Some(c) = plan.client_partition {
+            requests[c].send = Self::feed_sends(&plan, feeds)?;
+            requests[c].recv_key = fetch_keys.clone();
+        }
+        let responses = self.run_partitions(&plan, requests, step_id).await;
+        tokio::spawn(self.cleanup(&plan, step_id));
+        let responses = responses?;
+        let mut fetched: HashMap<String, pb::TensorProto> = match plan.client_partition {
+            Some(c) => responses[c].recv.iter().map(|n| (n.name.clone(), n.tensor.clone().unwrap_or_default())).collect(),
+            None => HashMap::new(),
+        };
+        fetch_keys
+            .iter()
+            .map(|k| fetched.remove(k).ok_or_else(|| Error::internal(format!("fetch {k} was not returned"))))
+            .collect()
+    }
+
+    /// Starts a partial run; returns its handle.
+    pub async fn partial_run_setup(&self, sig: Signature) -> Result<String> {
+        let plan = self.plan_for(&sig).await?;
+        let handle = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let run = PartialRun { plan, step_id: new_step_id(), started: false, pending_fetches: sig.fetches.clone() };
+        self.partial_runs.lock().await.insert(handle.clone(), run);
+        Ok(handle)
+    }
+
+    /// One call of a partial run: some feeds in, some fetches out. The run ends with its last fetch.
+    pub async fn partial_run(&self, handle: &str, fetches: &[String], feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::TensorProto>> {
+        let (plan, step_id, first, last) = {
+            let mut runs = self.partial_runs.lock().await;
+            let run = runs.get_mut(handle).ok_or_else(|| Error::invalid_argument(format!("Must run 'setup' before performing partial runs! (handle {handle})")))?;
+            for f in fetches {
+                if !run.pending_fetches.contains(f) {
+                    return Err(Error::invalid_argument(format!("Fetch {f} was not specified in partial_run_setup, or was already fetched")));
+                }
+            }
+            run.pending_fetches.retain(|f| !fetches.contains(f));
+            let first = !run.started;
+            run.started = true;
+            (run.plan.clone(), run.step_id, first, run.pending_fetches.is_empty())
+        };
+        let fetch_keys = Self::fetch_keys(&plan, fetches)?;
+        let mut requests = Vec::new();
+        let mut indices = Vec::new();
+        for (i, p) in plan.partitions.iter().enumerate() {
+            let is_client = plan.client_partition == Some(i);
+            if !(first || is_client || last) {
+                continue;
+            }
+            let mut req = self.run_request(&p.graph_handle, step_id);
+            req.is_partial = true;
+            req.is_last_partial_run = last;
+            if is_client {
+                req.recv_key = fetch_keys.clone();
+            }
+            requests.push(req);
+            indices.push(i);
+        }
+        if let Some(pos) = indices.iter().position(|&i| Some(i) == plan.client_partition) {
+            requests[pos].send = Self::feed_sends(&plan, feeds)?;
+        }
+        let subset = Plan {
+            partitions: indices
+                .iter()
+                .map(|&i| crate::master::plan::Partition {
+                    task: plan.partitions[i].task.clone(),
+                    device: plan.partitions[i].device.clone(),
+                    worker: plan.partitions[i].worker.clone(),
+                    graph_handle: plan.partitions[i].graph_handle.clone(),
+                })
+                .collect(),
+            client_partition: indices.iter().position(|&i| Some(i) == plan.client_partition),
+            feed_keys: HashMap::new(),
+            fetch_keys: HashMap::new(),
+        };
+        let result = self.run_partitions(&subset, requests, step_id).await;
+        if last || result.is_err() {
+            self.partial_runs.lock().await.remove(handle);
+            tokio::spawn(self.cleanup(&plan, step_id));
+        }
+        let responses = result?;
+        let mut fetched: HashMap<String, pb::TensorProto> = match subset.client_partition {
+            Some(c) => responses[c].recv.iter().map(|n| (n.name.clone(), n.tensor.clone().unwrap_or_default())).collect(),
+            None => HashMap::new(),
+        };
+        fetch_keys.iter().map(|k| fetched.remove(k).ok_or_else(|| Error::internal(format!("fetch {k} was not returned")))).collect()
+    }
+
+    pub fn make_callable(&self, sig: Signature) -> i64 {
+        let handle = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.callables.lock().insert(handle, sig);
+        handle
+    }
+
+    pub fn callable(&self, handle: i64) -> Result<Signature> {
+        self.callables.lock().get(&handle).cloned().ok_or_else(|| Error::invalid_argument(format!("No such callable handle: {handle}")))
+    }
+
+    pub fn release_callable(&self, handle: i64) {
+        self.callables.lock().remove(&handle);
+    }
+
+    /// Deregisters every plan's partitions and deletes the worker sessions.
+    pub async fn close(&self) {
+        let plans: Vec<Arc<Plan>> = self.plans.lock().await.drain().map(|(_, p)| p).collect();
+        for plan in &plans {
+            plan.deregister(&self.handle).await;
+        }
+        let deletes = self.tasks.iter().filter_map(|t| self.worker_cache.worker(t).ok()).map(|w| {
+            let handle = self.handle.clone();
+            async move { w.delete_worker_session(pb::DeleteWorkerSessionRequest { session_handle: handle }).await }
+        });
+        let _ = futures::future::join_all(deletes).await;
+    }
+}
