@@ -52,6 +52,17 @@ where
     Kernel::sync(FnKernel(f), num_outputs)
 }
 
+/// A type attr that must be one of `allowed`, or `default` when the node leaves it out (TF fills
+/// defaults in, but GraphDefs may omit attrs at their default value).
+pub(crate) fn type_attr_or(
+    init: &ferroflow_framework::KernelInit<'_>,
+    name: &str,
+    default: ferroflow_framework::DType,
+    allowed: &[ferroflow_framework::DType],
+) -> Result<ferroflow_framework::DType> {
+    if init.attrs.has(name) { init.attrs.get_type_in(name, allowed) } else { Ok(default) }
+}
+
 /// Largest element count a tensor may have (TF's shapes hold at most 2^63 - 1 elements).
 const MAX_ELEMENTS: i128 = i64::MAX as i128;
 

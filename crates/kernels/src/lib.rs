@@ -17,6 +17,7 @@ pub mod nn;
 pub mod philox;
 pub mod random;
 pub mod reduction;
+pub mod segment;
 pub mod sendrecv;
 pub mod training;
 pub mod variable;
@@ -32,6 +33,7 @@ pub fn register_all(reg: &mut KernelRegistry) {
     array::register(reg);
     cwise::register(reg);
     reduction::register(reg);
+    segment::register(reg);
     matmul::register(reg);
     nn::register(reg);
     random::register(reg);

@@ -3,7 +3,7 @@
 //! input tensor itself, never copying its buffer.
 
 use super::elems::{Splat, move_elements};
-use super::{checked_shape, kernel};
+use super::{checked_shape, kernel, type_attr_or};
 use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, dispatch};
 
 pub(super) fn register(reg: &mut KernelRegistry) {
@@ -77,11 +77,7 @@ fn placeholder(init: &KernelInit<'_>) -> Result<Kernel> {
 }
 
 fn out_type(init: &KernelInit<'_>) -> Result<DType> {
-    if init.attrs.has("out_type") {
-        init.attrs.get_type_in("out_type", &[DType::Int32, DType::Int64])
-    } else {
-        Ok(DType::Int32)
-    }
+    type_attr_or(init, "out_type", DType::Int32, &[DType::Int32, DType::Int64])
 }
 
 fn shape_op(init: &KernelInit<'_>) -> Result<Kernel> {
@@ -234,7 +230,7 @@ fn range_values<T: RangeNum>(start: &Tensor, limit: &Tensor, delta: &Tensor) -> 
 }
 
 fn range(init: &KernelInit<'_>) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("Tidx", &[DType::Float, DType::Double, DType::Int32, DType::Int64])?;
+    let dtype = type_attr_or(init, "Tidx", DType::Int32, &[DType::Float, DType::Double, DType::Int32, DType::Int64])?;
     Ok(kernel(1, move |ctx| {
         let (s, l, d) = (ctx.input(0), ctx.input(1), ctx.input(2));
         let out = match dtype {
@@ -301,6 +297,18 @@ mod tests {
         let dims = Tensor::from_vec(vec![3], vec![1i64 << 40, 1 << 40, 1 << 40]).unwrap();
         let e = run(node("Fill").attr_type("T", DType::Float), vec![dims, Tensor::scalar(1.0f32)]).unwrap_err();
         assert_eq!(e.code, ferroflow_framework::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn attrs_at_their_defaults_may_be_omitted() {
+        let out = run(node("Range"), vec![Tensor::scalar(0i32), Tensor::scalar(3i32), Tensor::scalar(1i32)]).unwrap();
+        assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![0, 1, 2]);
+        let out = run(node("Shape"), vec![Tensor::from_vec(vec![2, 1], vec![1.0f32, 2.0]).unwrap()]).unwrap();
+        assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![2, 1]);
+        let (a, b) =
+            (Tensor::from_vec(vec![2], vec![2i32, 3]).unwrap(), Tensor::from_vec(vec![1], vec![3i32]).unwrap());
+        let out = run(node("BroadcastGradientArgs"), vec![a, b]).unwrap();
+        assert_eq!(out[1].to_vec::<i32>().unwrap(), vec![0]);
     }
 
     #[test]

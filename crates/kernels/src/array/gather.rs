@@ -260,7 +260,7 @@ fn gradient_reduction_indices(x: &[i64], y: &[i64]) -> Option<(Vec<i64>, Vec<i64
 }
 
 fn broadcast_gradient_args(init: &KernelInit<'_>) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("T", &[DType::Int32, DType::Int64])?;
+    let dtype = super::type_attr_or(init, "T", DType::Int32, &[DType::Int32, DType::Int64])?;
     Ok(kernel(2, move |ctx| {
         let mut shapes = Vec::with_capacity(2);
         for i in 0..2 {

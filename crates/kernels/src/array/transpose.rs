@@ -162,7 +162,7 @@ pub(crate) fn transpose(input: &Tensor, perm_t: &Tensor) -> Result<Tensor> {
 }
 
 fn invert_permutation(init: &KernelInit<'_>) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("T", &[DType::Int32, DType::Int64])?;
+    let dtype = super::type_attr_or(init, "T", DType::Int32, &[DType::Int32, DType::Int64])?;
     Ok(kernel(1, move |ctx| {
         let x = ctx.input(0);
         if x.rank() != 1 {

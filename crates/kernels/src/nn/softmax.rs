@@ -93,7 +93,7 @@ fn sparse_loss<T: Real>(logits: &Tensor, labels: &[i64]) -> Result<(Tensor, Tens
 
 fn sparse_xent(init: &KernelInit<'_>) -> Result<Kernel> {
     let dtype = init.attrs.get_type_in("T", FLOAT)?;
-    init.attrs.get_type_in("Tlabels", &[DType::Int32, DType::Int64])?;
+    crate::array::type_attr_or(init, "Tlabels", DType::Int64, &[DType::Int32, DType::Int64])?;
     Ok(kernel(2, move |ctx| {
         let (logits, labels) = (ctx.input(0), ctx.input(1));
         if logits.rank() != 2 {

@@ -36,7 +36,7 @@ const SAME_AS_T: &[&str] = &[
     "TensorScatterAdd", "TensorScatterSub", "ScatterNd", "LinSpace", "TileGrad",
     // math and nn
     "MatMul", "BatchMatMul", "BatchMatMulV2", "_FusedMatMul", "Sum", "Mean", "Prod", "Max", "Min", "EuclideanNorm",
-    "L2Loss", "Softmax", "LogSoftmax", "BiasAdd", "BiasAddV1", "Conv2D", "Conv2DBackpropInput",
+    "L2Loss", "UnsortedSegmentSum", "Softmax", "LogSoftmax", "BiasAdd", "BiasAddV1", "Conv2D", "Conv2DBackpropInput",
     "Conv2DBackpropFilter", "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput",
     "DepthwiseConv2dNativeBackpropFilter", "_FusedConv2D", "MaxPool", "AvgPool", "MaxPoolGrad", "AvgPoolGrad",
     "MaxPoolV2", "MaxPoolGradV2", "LRN", "Einsum", "Cross",

@@ -1,0 +1,437 @@
+//! Summing and stitching ops: `AddN` (element-wise sum of N same-shape tensors),
+//! `UnsortedSegmentSum` (rows of `data` summed into the segment each row's id names) and
+//! `DynamicStitch` (rows of N data tensors interleaved into one by their int32 indices), with
+//! TensorFlow 2.21's semantics and error messages: negative segment ids are dropped, ids at or past
+//! `num_segments` are INVALID_ARGUMENT, and when stitch indices repeat the later one wins.
+//!
+//! Concurrency: every kernel here is stateless — built once per graph from its attributes (the
+//! dtype, resolved to a monomorphized function at build time), then run concurrently by any number
+//! of steps (`Send + Sync`, no interior mutability); each call computes on the calling thread.
+
+use crate::array::{checked_shape, kernel, prod};
+use crate::cwise::num::Num;
+use crate::cwise::type_attr;
+use bytes::Bytes;
+use ferroflow_framework::{dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernelContext, Result, Tensor};
+
+pub(crate) fn register(reg: &mut KernelRegistry) {
+    reg.register("AddN", add_n);
+    reg.register("UnsortedSegmentSum", unsorted_segment_sum);
+    reg.register("DynamicStitch", dynamic_stitch);
+}
+
+/// The real types of TF's `numbertypes`, in the op definitions' order.
+const NUMBER_TYPES: &[DType] = &[
+    DType::Float,
+    DType::Double,
+    DType::Int32,
+    DType::UInt8,
+    DType::Int16,
+    DType::Int8,
+    DType::Int64,
+    DType::UInt16,
+    DType::UInt32,
+    DType::UInt64,
+];
+
+/// Reads count attr `N` (at least `min`, as the op definitions require).
+fn count_attr(init: &KernelInit<'_>, min: i64) -> Result<usize> {
+    let n = init.attrs.get_int("N")?;
+    if n < min {
+        return Err(Error::invalid_argument(format!(
+            "Value for attr 'N' of {n} must be at least minimum {min}\n\t; NodeDef: {{{{node {}}}}}; Op<name={}>",
+            init.node.name, init.node.op
+        )));
+    }
+    Ok(n as usize)
+}
+
+// ---------------------------------------------------------------------------------------------
+// AddN
+
+fn add_n(init: &KernelInit<'_>) -> Result<Kernel> {
+    let n = count_attr(init, 1)?;
+    init.expect_inputs(n)?;
+    let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
+    let f: fn(&mut OpKernelContext<'_>) -> Result<()> =
+        dispatch!(real, t, T => add_n_typed::<T>, return Err(Error::internal(format!("AddN: unexpected dtype {t}"))));
+    Ok(kernel(1, f))
+}
+
+fn add_n_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    let inputs = ctx.inputs();
+    let first = &inputs[0];
+    for (i, x) in inputs.iter().enumerate().skip(1) {
+        if x.shape() != first.shape() {
+            return Err(Error::invalid_argument(format!(
+                "Inputs to operation {} of type AddN must have the same size and shape.  Input 0: {} != input {i}: {}",
+                ctx.node_name,
+                first.shape(),
+                x.shape()
+            )));
+        }
+    }
+    if inputs.len() == 1 {
+        ctx.set_output(0, first.clone());
+        return Ok(());
+    }
+    let mut acc: Vec<T> = first.to_vec::<T>()?;
+    for x in &inputs[1..] {
+        let v = x.values::<T>()?;
+        for (a, &b) in acc.iter_mut().zip(v.iter()) {
+            *a = a.add(b);
+        }
+    }
+    ctx.set_output(0, Tensor::from_vec(first.shape().clone(), acc)?);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// UnsortedSegmentSum
+
+fn unsorted_segment_sum(init: &KernelInit<'_>) -> Result<Kernel> {
+    init.expect_inputs(3)?;
+    let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
+    init.attrs.get_type_in("Tindices", &[DType::Int32, DType::Int64])?;
+    init.attrs.get_type_in("Tnumsegments", &[DType::Int32, DType::Int64])?;
+    let f: fn(&mut OpKernelContext<'_>) -> Result<()> = dispatch!(real, t, T => segment_sum_typed::<T>,
+        return Err(Error::internal(format!("UnsortedSegmentSum: unexpected dtype {t}"))));
+    Ok(kernel(1, f))
+}
+
+/// TF's `SliceDebugString`: the multi-index of flat element `flat` of `shape` ("" for scalars).
+fn slice_debug_string(shape: &[i64], flat: usize) -> String {
+    match shape.len() {
+        0 => String::new(),
+        1 => format!("[{flat}]"),
+        _ => {
+            let mut idx = vec![0usize; shape.len()];
+            let mut rem = flat;
+            for d in (0..shape.len()).rev() {
+                let size = shape[d] as usize;
+                idx[d] = rem % size;
+                rem /= size;
+            }
+            let parts: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
+            format!("[{}]", parts.join(","))
+        }
+    }
+}
+
+fn segment_sum_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    let data = ctx.input(0);
+    let ids = ctx.input(1);
+    let num_segments = ctx.input(2);
+    if !num_segments.shape().is_scalar() {
+        return Err(Error::invalid_argument(format!("num_segments should be a scalar, not shape {}", num_segments.shape())));
+    }
+    if !data.dims().starts_with(ids.dims()) {
+        return Err(Error::invalid_argument(format!(
+            "data.shape = {} does not start with segment_ids.shape = {}",
+            data.shape(),
+            ids.shape()
+        )));
+    }
+    let rows = num_segments.to_i64_vec()?[0];
+    if rows < 0 {
+        return Err(Error::invalid_argument(format!("Input num_segments == {rows} must not be negative.")));
+    }
+    let mut out_dims = vec![rows];
+    out_dims.extend_from_slice(&data.dims()[ids.rank()..]);
+    let out_shape = checked_shape(&out_dims)?;
+    let inner = prod(&data.dims()[ids.rank()..]);
+    let mut out = vec![T::ZERO; out_shape.num_elements()];
+    if data.num_elements() > 0 {
+        let ids_v = ids.to_i64_vec()?;
+        let vals = data.values::<T>()?;
+        for (i, &j) in ids_v.iter().enumerate() {
+            if j < 0 {
+                continue;
+            }
+            if j >= rows {
+                return Err(Error::invalid_argument(format!(
+                    "segment_ids{} = {j} is out of range [0, {rows})",
+                    slice_debug_string(ids.dims(), i)
+                )));
+            }
+            let dst = &mut out[j as usize * inner..(j as usize + 1) * inner];
+            for (o, &v) in dst.iter_mut().zip(&vals[i * inner..(i + 1) * inner]) {
+                *o = o.add(v);
+            }
+        }
+    }
+    ctx.set_output(0, Tensor::from_vec(out_shape, out)?);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// DynamicStitch
+
+fn dynamic_stitch(init: &KernelInit<'_>) -> Result<Kernel> {
+    let n = count_attr(init, 1)?;
+    init.expect_inputs(2 * n)?;
+    let t = init.attrs.get_type("T")?;
+    if t == DType::Resource {
+        return Err(crate::cwise::no_kernel(init, "T=DT_RESOURCE"));
+    }
+    Ok(kernel(1, move |ctx| stitch(ctx, n, t)))
+}
+
+fn stitch(ctx: &mut OpKernelContext<'_>, n: usize, t: DType) -> Result<()> {
+    let inputs = ctx.inputs();
+    let (indices, data) = inputs.split_at(n);
+    let idx: Vec<Vec<i64>> = indices.iter().map(|x| x.to_i64_vec()).collect::<Result<_>>()?;
+    // TF's int32 max, starting from -1.
+    let max_index = idx.iter().flatten().copied().fold(-1i64, i64::max);
+    let first_dim = max_index + 1;
+    for v in &idx {
+        for (i, &j) in v.iter().enumerate() {
+            if j < 0 || j >= first_dim {
+                return Err(Error::invalid_argument(format!("indices[{i}] is out of range")));
+            }
+        }
+    }
+    let (data0, indices0) = (&data[0], &indices[0]);
+    for k in 0..n {
+        let (ind, dat) = (&indices[k], &data[k]);
+        if !dat.dims().starts_with(ind.dims()) {
+            return Err(Error::invalid_argument(format!(
+                "data[{k}].shape = {} does not start with indices[{k}].shape = {}",
+                dat.shape(),
+                ind.shape()
+            )));
+        }
+        if k > 0 && data0.dims()[indices0.rank()..] != dat.dims()[ind.rank()..] {
+            return Err(Error::invalid_argument(format!(
+                "Need data[0].shape[{}:] = data[{k}].shape[{}:], got data[0].shape = {}, data[{k}].shape = {}, indices[0].shape = {}, indices[{k}].shape = {}",
+                indices0.rank(),
+                ind.rank(),
+                data0.shape(),
+                dat.shape(),
+                indices0.shape(),
+                ind.shape()
+            )));
+        }
+    }
+    let mut out_dims = vec![first_dim];
+    out_dims.extend_from_slice(&data0.dims()[indices0.rank()..]);
+    let out_shape = checked_shape(&out_dims)?;
+    let inner = prod(&data0.dims()[indices0.rank()..]);
+    let out = if t == DType::String {
+        let mut out = vec![Bytes::new(); out_shape.num_elements()];
+        for (v, d) in idx.iter().zip(data) {
+            let src = d.strings()?;
+            place(&mut out, src, v, inner);
+        }
+        Tensor::from_strings(out_shape, out)?
+    } else {
+        let size = t.size().ok_or_else(|| Error::internal(format!("DynamicStitch: unexpected dtype {t}")))?;
+        let mut out = vec![0u8; out_shape.num_elements() * size];
+        for (v, d) in idx.iter().zip(data) {
+            let src = d.raw_bytes().ok_or_else(|| Error::internal(format!("{} tensor has no flat buffer", d.dtype())))?;
+            place(&mut out, src, v, inner * size);
+        }
+        Tensor::from_bytes(t, out_shape, Bytes::from(out))?
+    };
+    ctx.set_output(0, out);
+    Ok(())
+}
+
+/// Copies row `i` of `src` (rows of `row` elements) to row `idx[i]` of `out`, in order, so a
+/// later index overwrites an earlier one.
+fn place<E: Clone>(out: &mut [E], src: &[E], idx: &[i64], row: usize) {
+    for (i, &j) in idx.iter().enumerate() {
+        let j = j as usize;
+        out[j * row..(j + 1) * row].clone_from_slice(&src[i * row..(i + 1) * row]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testutil::{node, run};
+    use ferroflow_framework::{Code, DType, Tensor};
+
+    fn f32s(shape: &[i64], v: &[f32]) -> Tensor {
+        Tensor::from_vec(shape.to_vec(), v.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn add_n_matches_tf() {
+        let n = node("AddN").attr_int("N", 3).attr_type("T", DType::Float);
+        let out = run(
+            n,
+            vec![
+                f32s(&[2, 2], &[1.5, 2., 3., 4.]),
+                f32s(&[2, 2], &[0.25, -1., 2., 0.5]),
+                f32s(&[2, 2], &[1., 1., 1., 1.]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out[0].dims(), &[2, 2]);
+        assert_eq!(out[0].to_vec::<f32>().unwrap(), vec![2.75, 2.0, 6.0, 5.5]);
+
+        let n = node("AddN").attr_int("N", 2).attr_type("T", DType::Int32);
+        let out = run(n, vec![Tensor::from_vec(vec![3i64], vec![1i32, 2, 3]).unwrap(), Tensor::from_vec(vec![3i64], vec![10i32, 20, 30]).unwrap()]).unwrap();
+        assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![11, 22, 33]);
+    }
+
+    #[test]
+    fn add_n_shape_mismatch_is_invalid_argument() {
+        let n = node("AddN").attr_int("N", 2).attr_type("T", DType::Float);
+        let e = run(n, vec![f32s(&[2], &[1., 2.]), f32s(&[3], &[1., 2., 3.])]).unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
+        assert!(e.message.contains("must have the same size and shape.  Input 0: [2] != input 1: [3]"), "{}", e.message);
+    }
+
+    fn seg(t: DType, ti: DType, tn: DType) -> crate::testutil::NodeBuilder {
+        node("UnsortedSegmentSum").attr_type("T", t).attr_type("Tindices", ti).attr_type("Tnumsegments", tn)
+    }
+
+    #[test]
+    fn unsorted_segment_sum_matches_tf() {
+        // tf.raw_ops.UnsortedSegmentSum(data=[[1,2],[3,4],[5,6],[7,8]], segment_ids=[0,2,-1,0], num_segments=3)
+        let out = run(
+            seg(DType::Float, DType::Int32, DType::Int32),
+            vec![
+                f32s(&[4, 2], &[1., 2., 3., 4., 5., 6., 7., 8.]),
+                Tensor::from_vec(vec![4i64], vec![0i32, 2, -1, 0]).unwrap(),
+                Tensor::scalar(3i32),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out[0].dims(), &[3, 2]);
+        assert_eq!(out[0].to_vec::<f32>().unwrap(), vec![8., 10., 0., 0., 3., 4.]);
+
+        // int64 ids of rank 2: data [[1,2],[3,4]], ids [[1,0],[1,-5]], num_segments 2 -> [2, 4]
+        let out = run(
+            seg(DType::Int32, DType::Int64, DType::Int64),
+            vec![
+                Tensor::from_vec(vec![2i64, 2], vec![1i32, 2, 3, 4]).unwrap(),
+                Tensor::from_vec(vec![2i64, 2], vec![1i64, 0, 1, -5]).unwrap(),
+                Tensor::scalar(2i64),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out[0].dims(), &[2]);
+        assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![2, 4]);
+    }
+
+    #[test]
+    fn unsorted_segment_sum_errors_match_tf() {
+        let data = f32s(&[3], &[1., 2., 3.]);
+        let e = run(
+            seg(DType::Float, DType::Int32, DType::Int32),
+            vec![data.clone(), Tensor::from_vec(vec![3i64], vec![0i32, 1, 5]).unwrap(), Tensor::scalar(3i32)],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
+        assert!(e.message.contains("segment_ids[2] = 5 is out of range [0, 3)"), "{}", e.message);
+
+        let e = run(
+            seg(DType::Float, DType::Int32, DType::Int32),
+            vec![data.clone(), Tensor::from_vec(vec![2i64], vec![0i32, 1]).unwrap(), Tensor::scalar(3i32)],
+        )
+        .unwrap_err();
+        assert!(e.message.contains("data.shape = [3] does not start with segment_ids.shape = [2]"), "{}", e.message);
+
+        let e = run(
+            seg(DType::Float, DType::Int32, DType::Int32),
+            vec![data.clone(), Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(), Tensor::from_vec(vec![1i64], vec![3i32]).unwrap()],
+        )
+        .unwrap_err();
+        assert!(e.message.contains("num_segments should be a scalar, not shape [1]"), "{}", e.message);
+
+        let e = run(
+            seg(DType::Float, DType::Int32, DType::Int32),
+            vec![data, Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(), Tensor::scalar(-1i32)],
+        )
+        .unwrap_err();
+        assert!(e.message.contains("Input num_segments == -1 must not be negative."), "{}", e.message);
+    }
+
+    fn stitch(n: i64, t: DType) -> crate::testutil::NodeBuilder {
+        node("DynamicStitch").attr_int("N", n).attr_type("T", t)
+    }
+
+    #[test]
+    fn dynamic_stitch_matches_tf() {
+        // The example of TF's documentation.
+        let out = run(
+            stitch(3, DType::Float),
+            vec![
+                Tensor::scalar(6i32),
+                Tensor::from_vec(vec![2i64], vec![4i32, 1]).unwrap(),
+                Tensor::from_vec(vec![2i64, 2], vec![5i32, 2, 0, 3]).unwrap(),
+                f32s(&[2], &[61., 62.]),
+                f32s(&[2, 2], &[41., 42., 11., 12.]),
+                f32s(&[2, 2, 2], &[51., 52., 21., 22., 1., 2., 31., 32.]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out[0].dims(), &[7, 2]);
+        assert_eq!(
+            out[0].to_vec::<f32>().unwrap(),
+            vec![1., 2., 11., 12., 21., 22., 31., 32., 41., 42., 51., 52., 61., 62.]
+        );
+
+        // Later indices overwrite earlier ones: [0,1,2] <- [1,2,3], then [1,0] <- [20,10].
+        let out = run(
+            stitch(2, DType::Int32),
+            vec![
+                Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(),
+                Tensor::from_vec(vec![2i64], vec![1i32, 0]).unwrap(),
+                Tensor::from_vec(vec![3i64], vec![1i32, 2, 3]).unwrap(),
+                Tensor::from_vec(vec![2i64], vec![20i32, 10]).unwrap(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![10, 20, 3]);
+
+        // Gaps are zero: indices [0,1],[1,7] -> [1,3,0,0,0,0,0,4].
+        let out = run(
+            stitch(2, DType::Float),
+            vec![
+                Tensor::from_vec(vec![2i64], vec![0i32, 1]).unwrap(),
+                Tensor::from_vec(vec![2i64], vec![1i32, 7]).unwrap(),
+                f32s(&[2], &[1., 2.]),
+                f32s(&[2], &[3., 4.]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(out[0].to_vec::<f32>().unwrap(), vec![1., 3., 0., 0., 0., 0., 0., 4.]);
+    }
+
+    #[test]
+    fn dynamic_stitch_errors_match_tf() {
+        let e = run(
+            stitch(2, DType::Float),
+            vec![
+                Tensor::from_vec(vec![2i64], vec![0i32, 1]).unwrap(),
+                Tensor::from_vec(vec![2i64], vec![1i32, -1]).unwrap(),
+                f32s(&[2], &[1., 2.]),
+                f32s(&[2], &[3., 4.]),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::InvalidArgument);
+        assert!(e.message.contains("indices[1] is out of range"), "{}", e.message);
+
+        let e = run(
+            stitch(2, DType::Float),
+            vec![
+                Tensor::from_vec(vec![2i64], vec![0i32, 1]).unwrap(),
+                Tensor::from_vec(vec![1i64], vec![2i32]).unwrap(),
+                f32s(&[2, 2], &[1., 2., 1., 1.]),
+                f32s(&[1, 3], &[3., 4., 5.]),
+            ],
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains(
+                "Need data[0].shape[1:] = data[1].shape[1:], got data[0].shape = [2,2], data[1].shape = [1,3], indices[0].shape = [2], indices[1].shape = [1]"
+            ),
+            "{}",
+            e.message
+        );
+    }
+}
