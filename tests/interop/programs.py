@@ -202,7 +202,7 @@ def array_manipulation(target, job):
             parts.append(tf.gradients(tf.reduce_sum(tf.concat([x, x * x], 1)), x)[0])
             parts.append(tf.gradients(tf.reduce_sum(tf.maximum(x, 0.1) + tf.minimum(x, -0.1)), x)[0])
     rs = np.random.RandomState(2)
-    feed = {x: rs.randn(4, 3).astype(np.float32), idx: np.array([3, 1], np.int32)}
+    feed = {x: rs.randn(4, 3).astype(np.float32), idx: np.array([2, 1], np.int32)}
     with v1.Session(target, graph=g) as s:
         return [tolist(v) for v in s.run(parts, feed)]
 

@@ -98,6 +98,7 @@ impl ExpFast for f32 {
     /// with selects only, so loops over it vectorize. 0 below ln(MIN_POSITIVE), +inf above ~88.376,
     /// NaN stays NaN.
     #[inline(always)]
+    #[allow(clippy::manual_clamp)] // max/min keep the loop vectorizable; NaN is restored below
     fn exp_fast_impl(self) -> f32 {
         const HI: f32 = 88.3762;
         const LO: f32 = -87.33654;

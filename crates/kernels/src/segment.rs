@@ -12,7 +12,9 @@ use crate::array::{checked_shape, kernel, prod};
 use crate::cwise::num::Num;
 use crate::cwise::type_attr;
 use bytes::Bytes;
-use ferroflow_framework::{dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernelContext, Result, Tensor};
+use ferroflow_framework::{
+    dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernelContext, Result, Tensor,
+};
 
 pub(crate) fn register(reg: &mut KernelRegistry) {
     reg.register("AddN", add_n);
@@ -53,8 +55,7 @@ fn add_n(init: &KernelInit<'_>) -> Result<Kernel> {
     let n = count_attr(init, 1)?;
     init.expect_inputs(n)?;
     let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
-    let f: fn(&mut OpKernelContext<'_>) -> Result<()> =
-        dispatch!(real, t, T => add_n_typed::<T>, return Err(Error::internal(format!("AddN: unexpected dtype {t}"))));
+    let f: fn(&mut OpKernelContext<'_>) -> Result<()> = dispatch!(real, t, T => add_n_typed::<T>, return Err(Error::internal(format!("AddN: unexpected dtype {t}"))));
     Ok(kernel(1, f))
 }
 
@@ -92,8 +93,10 @@ fn add_n_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
 fn unsorted_segment_sum(init: &KernelInit<'_>) -> Result<Kernel> {
     init.expect_inputs(3)?;
     let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
-    init.attrs.get_type_in("Tindices", &[DType::Int32, DType::Int64])?;
-    init.attrs.get_type_in("Tnumsegments", &[DType::Int32, DType::Int64])?;
+    init.attrs
+        .get_type_in("Tindices", &[DType::Int32, DType::Int64])?;
+    init.attrs
+        .get_type_in("Tnumsegments", &[DType::Int32, DType::Int64])?;
     let f: fn(&mut OpKernelContext<'_>) -> Result<()> = dispatch!(real, t, T => segment_sum_typed::<T>,
         return Err(Error::internal(format!("UnsortedSegmentSum: unexpected dtype {t}"))));
     Ok(kernel(1, f))
@@ -123,7 +126,10 @@ fn segment_sum_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
     let ids = ctx.input(1);
     let num_segments = ctx.input(2);
     if !num_segments.shape().is_scalar() {
-        return Err(Error::invalid_argument(format!("num_segments should be a scalar, not shape {}", num_segments.shape())));
+        return Err(Error::invalid_argument(format!(
+            "num_segments should be a scalar, not shape {}",
+            num_segments.shape()
+        )));
     }
     if !data.dims().starts_with(ids.dims()) {
         return Err(Error::invalid_argument(format!(
@@ -134,7 +140,9 @@ fn segment_sum_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
     }
     let rows = num_segments.to_i64_vec()?[0];
     if rows < 0 {
-        return Err(Error::invalid_argument(format!("Input num_segments == {rows} must not be negative.")));
+        return Err(Error::invalid_argument(format!(
+            "Input num_segments == {rows} must not be negative."
+        )));
     }
     let mut out_dims = vec![rows];
     out_dims.extend_from_slice(&data.dims()[ids.rank()..]);
@@ -180,14 +188,19 @@ fn dynamic_stitch(init: &KernelInit<'_>) -> Result<Kernel> {
 fn stitch(ctx: &mut OpKernelContext<'_>, n: usize, t: DType) -> Result<()> {
     let inputs = ctx.inputs();
     let (indices, data) = inputs.split_at(n);
-    let idx: Vec<Vec<i64>> = indices.iter().map(|x| x.to_i64_vec()).collect::<Result<_>>()?;
+    let idx: Vec<Vec<i64>> = indices
+        .iter()
+        .map(|x| x.to_i64_vec())
+        .collect::<Result<_>>()?;
     // TF's int32 max, starting from -1.
     let max_index = idx.iter().flatten().copied().fold(-1i64, i64::max);
     let first_dim = max_index + 1;
     for v in &idx {
         for (i, &j) in v.iter().enumerate() {
             if j < 0 || j >= first_dim {
-                return Err(Error::invalid_argument(format!("indices[{i}] is out of range")));
+                return Err(Error::invalid_argument(format!(
+                    "indices[{i}] is out of range"
+                )));
             }
         }
     }
@@ -225,10 +238,14 @@ fn stitch(ctx: &mut OpKernelContext<'_>, n: usize, t: DType) -> Result<()> {
         }
         Tensor::from_strings(out_shape, out)?
     } else {
-        let size = t.size().ok_or_else(|| Error::internal(format!("DynamicStitch: unexpected dtype {t}")))?;
+        let size = t
+            .size()
+            .ok_or_else(|| Error::internal(format!("DynamicStitch: unexpected dtype {t}")))?;
         let mut out = vec![0u8; out_shape.num_elements() * size];
         for (v, d) in idx.iter().zip(data) {
-            let src = d.raw_bytes().ok_or_else(|| Error::internal(format!("{} tensor has no flat buffer", d.dtype())))?;
+            let src = d.raw_bytes().ok_or_else(|| {
+                Error::internal(format!("{} tensor has no flat buffer", d.dtype()))
+            })?;
             place(&mut out, src, v, inner * size);
         }
         Tensor::from_bytes(t, out_shape, Bytes::from(out))?
@@ -271,7 +288,14 @@ mod tests {
         assert_eq!(out[0].to_vec::<f32>().unwrap(), vec![2.75, 2.0, 6.0, 5.5]);
 
         let n = node("AddN").attr_int("N", 2).attr_type("T", DType::Int32);
-        let out = run(n, vec![Tensor::from_vec(vec![3i64], vec![1i32, 2, 3]).unwrap(), Tensor::from_vec(vec![3i64], vec![10i32, 20, 30]).unwrap()]).unwrap();
+        let out = run(
+            n,
+            vec![
+                Tensor::from_vec(vec![3i64], vec![1i32, 2, 3]).unwrap(),
+                Tensor::from_vec(vec![3i64], vec![10i32, 20, 30]).unwrap(),
+            ],
+        )
+        .unwrap();
         assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![11, 22, 33]);
     }
 
@@ -280,11 +304,19 @@ mod tests {
         let n = node("AddN").attr_int("N", 2).attr_type("T", DType::Float);
         let e = run(n, vec![f32s(&[2], &[1., 2.]), f32s(&[3], &[1., 2., 3.])]).unwrap_err();
         assert_eq!(e.code, Code::InvalidArgument);
-        assert!(e.message.contains("must have the same size and shape.  Input 0: [2] != input 1: [3]"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("must have the same size and shape.  Input 0: [2] != input 1: [3]"),
+            "{}",
+            e.message
+        );
     }
 
     fn seg(t: DType, ti: DType, tn: DType) -> crate::testutil::NodeBuilder {
-        node("UnsortedSegmentSum").attr_type("T", t).attr_type("Tindices", ti).attr_type("Tnumsegments", tn)
+        node("UnsortedSegmentSum")
+            .attr_type("T", t)
+            .attr_type("Tindices", ti)
+            .attr_type("Tnumsegments", tn)
     }
 
     #[test]
@@ -300,7 +332,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out[0].dims(), &[3, 2]);
-        assert_eq!(out[0].to_vec::<f32>().unwrap(), vec![8., 10., 0., 0., 3., 4.]);
+        assert_eq!(
+            out[0].to_vec::<f32>().unwrap(),
+            vec![8., 10., 0., 0., 3., 4.]
+        );
 
         // int64 ids of rank 2: data [[1,2],[3,4]], ids [[1,0],[1,-5]], num_segments 2 -> [2, 4]
         let out = run(
@@ -321,32 +356,68 @@ mod tests {
         let data = f32s(&[3], &[1., 2., 3.]);
         let e = run(
             seg(DType::Float, DType::Int32, DType::Int32),
-            vec![data.clone(), Tensor::from_vec(vec![3i64], vec![0i32, 1, 5]).unwrap(), Tensor::scalar(3i32)],
+            vec![
+                data.clone(),
+                Tensor::from_vec(vec![3i64], vec![0i32, 1, 5]).unwrap(),
+                Tensor::scalar(3i32),
+            ],
         )
         .unwrap_err();
         assert_eq!(e.code, Code::InvalidArgument);
-        assert!(e.message.contains("segment_ids[2] = 5 is out of range [0, 3)"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("segment_ids[2] = 5 is out of range [0, 3)"),
+            "{}",
+            e.message
+        );
 
         let e = run(
             seg(DType::Float, DType::Int32, DType::Int32),
-            vec![data.clone(), Tensor::from_vec(vec![2i64], vec![0i32, 1]).unwrap(), Tensor::scalar(3i32)],
+            vec![
+                data.clone(),
+                Tensor::from_vec(vec![2i64], vec![0i32, 1]).unwrap(),
+                Tensor::scalar(3i32),
+            ],
         )
         .unwrap_err();
-        assert!(e.message.contains("data.shape = [3] does not start with segment_ids.shape = [2]"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("data.shape = [3] does not start with segment_ids.shape = [2]"),
+            "{}",
+            e.message
+        );
 
         let e = run(
             seg(DType::Float, DType::Int32, DType::Int32),
-            vec![data.clone(), Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(), Tensor::from_vec(vec![1i64], vec![3i32]).unwrap()],
+            vec![
+                data.clone(),
+                Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(),
+                Tensor::from_vec(vec![1i64], vec![3i32]).unwrap(),
+            ],
         )
         .unwrap_err();
-        assert!(e.message.contains("num_segments should be a scalar, not shape [1]"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("num_segments should be a scalar, not shape [1]"),
+            "{}",
+            e.message
+        );
 
         let e = run(
             seg(DType::Float, DType::Int32, DType::Int32),
-            vec![data, Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(), Tensor::scalar(-1i32)],
+            vec![
+                data,
+                Tensor::from_vec(vec![3i64], vec![0i32, 1, 2]).unwrap(),
+                Tensor::scalar(-1i32),
+            ],
         )
         .unwrap_err();
-        assert!(e.message.contains("Input num_segments == -1 must not be negative."), "{}", e.message);
+        assert!(
+            e.message
+                .contains("Input num_segments == -1 must not be negative."),
+            "{}",
+            e.message
+        );
     }
 
     fn stitch(n: i64, t: DType) -> crate::testutil::NodeBuilder {
@@ -398,7 +469,10 @@ mod tests {
             ],
         )
         .unwrap();
-        assert_eq!(out[0].to_vec::<f32>().unwrap(), vec![1., 3., 0., 0., 0., 0., 0., 4.]);
+        assert_eq!(
+            out[0].to_vec::<f32>().unwrap(),
+            vec![1., 3., 0., 0., 0., 0., 0., 4.]
+        );
     }
 
     #[test]
@@ -414,7 +488,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, Code::InvalidArgument);
-        assert!(e.message.contains("indices[1] is out of range"), "{}", e.message);
+        assert!(
+            e.message.contains("indices[1] is out of range"),
+            "{}",
+            e.message
+        );
 
         let e = run(
             stitch(2, DType::Float),

@@ -78,7 +78,8 @@ pub fn build_client_graph(
             .filter(|_| slot.is_some())
             .ok_or_else(|| Error::not_found(format!("FeedInputs: unable to find feed output {f}")))?;
         let slot = slot.unwrap_or(0);
-        let types = dtypes::output_types(&nodes[i])?;
+        let types = dtypes::output_types(&nodes[i])
+            .or_else(|e| dtypes::output_type(&nodes[i], slot).map(|t| vec![t; slot + 1]).map_err(|_| e))?;
         if slot >= types.len() {
             return Err(Error::invalid_argument(format!("FeedInputs: {f} should have output index < {}", types.len())));
         }
@@ -115,7 +116,8 @@ pub fn build_client_graph(
             .filter(|_| slot.is_some())
             .ok_or_else(|| Error::not_found(format!("FetchOutputs node {f}: not found")))?;
         let slot = slot.unwrap_or(0);
-        let types = dtypes::output_types(&nodes[i])?;
+        let types = dtypes::output_types(&nodes[i])
+            .or_else(|e| dtypes::output_type(&nodes[i], slot).map(|t| vec![t; slot + 1]).map_err(|_| e))?;
         if types.is_empty() {
             return Err(Error::invalid_argument(format!(
                 "Tried to fetch data for '{f}', which produces no output.  To run to a node but not fetch any data, \

@@ -151,7 +151,16 @@ pub fn output_types(node: &NodeDef) -> Result<Vec<DType>> {
 
 /// The type of output `slot` of `node`; INVALID_ARGUMENT if the node has no such output.
 pub fn output_type(node: &NodeDef, slot: usize) -> Result<DType> {
-    let types = output_types(node)?;
+    let types = match output_types(node) {
+        Ok(types) => types,
+        // An op the master has no rule for (perhaps one only a TF worker implements): most ops name
+        // their output type `T` or `dtype`, which is what TF's op definitions would give.
+        Err(e) => {
+            let attrs = Attrs::new(node);
+            let guess = ["T", "dtype"].iter().find_map(|a| attrs.get_type(a).ok());
+            return guess.ok_or(e);
+        }
+    };
     types.get(slot).copied().ok_or_else(|| {
         Error::invalid_argument(format!(
             "Node '{}' (op '{}') has {} outputs; output {slot} does not exist",
