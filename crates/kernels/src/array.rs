@@ -9,6 +9,8 @@
 //! width, so one copy loop serves float, int64 and bool alike.
 
 mod basic;
+mod broadcast_to;
+mod concat_offset;
 mod concat;
 pub(crate) mod elems;
 mod gather;
@@ -24,6 +26,8 @@ use ferroflow_framework::{Error, Kernel, KernelRegistry, OpKernel, OpKernelConte
 
 pub(crate) fn register(reg: &mut KernelRegistry) {
     basic::register(reg);
+    broadcast_to::register(reg);
+    concat_offset::register(reg);
     reshape::register(reg);
     gather::register(reg);
     concat::register(reg);

@@ -42,6 +42,8 @@ pub(crate) fn register(reg: &mut KernelRegistry) {
         ("ArgMax", "Tidx"),
         ("ArgMin", "Tidx"),
         ("VariableShape", "out_type"),
+        ("BroadcastTo", "Tidx"),
+        ("ConcatOffset", "shape_type"),
     ];
     for (op, attr) in int32_index {
         reg.set_default(op, attr, ty(Int32));
