@@ -16,6 +16,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
 use tokio_stream::wrappers::TcpListenerStream;
 
 /// One task serving `tensorflow.WorkerService` and `tensorflow.MasterService`.
@@ -50,12 +51,19 @@ impl TaskServer {
         let master = Master::new(env);
         let service = WorkerServiceAdapter::new(worker.clone() as Arc<dyn WorkerInterface>).into_service();
         let master_service = MasterServiceAdapter::new(master as Arc<dyn MasterInterface>).into_service();
+        // tonic applies TCP_NODELAY only to sockets it accepts itself; without it a reply waits for
+        // the peer's delayed ACK (tens of milliseconds per transfer).
+        let incoming = TcpListenerStream::new(listener).map(|accepted| {
+            accepted.inspect(|stream| {
+                let _ = stream.set_nodelay(true);
+            })
+        });
         let (tx, rx) = oneshot::channel::<()>();
         let serving = tokio::spawn(
             transport::server_builder()
                 .add_service(service)
                 .add_service(master_service)
-                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                .serve_with_incoming_shutdown(incoming, async {
                     let _ = rx.await;
                 }),
         );
