@@ -202,10 +202,9 @@ impl WorkerInterface for Worker {
             Ok(r) => Ok(r),
             Err(e) => {
                 // The step failed here: nothing of it may keep peers waiting.
-                if let Some(r) = (!req.is_partial || req.is_last_partial_run)
-                    .then(|| self.env.rendezvous_mgr.find_or_create(req.step_id))
-                {
-                    StepRendezvousHandle(r).start_abort(e.clone());
+                if !req.is_partial || req.is_last_partial_run {
+                    let rendezvous = self.env.rendezvous_mgr.find_or_create(req.step_id);
+                    StepRendezvousHandle(rendezvous).start_abort(e.clone());
                 }
                 if req.store_errors_in_response_body {
                     Ok(pb::RunGraphResponse { status_code: e.code as i32, status_error_message: e.message, ..Default::default() })

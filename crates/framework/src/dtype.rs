@@ -83,6 +83,21 @@ impl DType {
         }
     }
 
+    /// The real (numeric) dtypes ferroflow supports, in the order of TF's `realnumbertypes`
+    /// (which is how TF lists them in "not in the list of allowed values" errors).
+    pub const REAL: &'static [DType] = &[
+        DType::Float,
+        DType::Double,
+        DType::Int32,
+        DType::UInt8,
+        DType::Int16,
+        DType::Int8,
+        DType::Int64,
+        DType::UInt16,
+        DType::UInt32,
+        DType::UInt64,
+    ];
+
     pub fn is_float(self) -> bool {
         matches!(self, DType::Float | DType::Double)
     }

@@ -99,18 +99,7 @@ pub(crate) fn pod_tensor<T: bytemuck::Pod + Send + Sync>(
 }
 
 /// The real (numeric) dtypes ferroflow knows, used where an op accepts any of them.
-pub(crate) const REAL: &[DType] = &[
-    DType::Float,
-    DType::Double,
-    DType::Int32,
-    DType::UInt8,
-    DType::Int16,
-    DType::Int8,
-    DType::Int64,
-    DType::UInt16,
-    DType::UInt32,
-    DType::UInt64,
-];
+pub(crate) const REAL: &[DType] = DType::REAL;
 
 /// Every dtype ferroflow knows, for ops whose type attr is unrestricted.
 pub(crate) const ALL_TYPES: &[DType] = &[

@@ -23,18 +23,7 @@ pub(crate) fn register(reg: &mut KernelRegistry) {
 }
 
 /// The real types of TF's `numbertypes`, in the op definitions' order.
-const NUMBER_TYPES: &[DType] = &[
-    DType::Float,
-    DType::Double,
-    DType::Int32,
-    DType::UInt8,
-    DType::Int16,
-    DType::Int8,
-    DType::Int64,
-    DType::UInt16,
-    DType::UInt32,
-    DType::UInt64,
-];
+const NUMBER_TYPES: &[DType] = DType::REAL;
 
 /// Reads count attr `N` (at least `min`, as the op definitions require).
 fn count_attr(init: &KernelInit<'_>, min: i64) -> Result<usize> {
