@@ -27,6 +27,9 @@ pub struct BenchOptions {
     pub tf_python: Option<PathBuf>,
     /// Fewer iterations (for a smoke run).
     pub quick: bool,
+    /// Names of the benchmarks to run (`step`, `recv1m`, `recv256m`, `matmul`); empty: all.
+    /// Figures of the others are NaN.
+    pub only: Vec<String>,
 }
 
 /// One implementation's figures.
@@ -96,7 +99,7 @@ async fn start_pair(imp: &Implementation) -> Result<(Vec<Task>, f64, f64)> {
                 c
             }
         };
-        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.stdout(Stdio::null()).stderr(if std::env::var_os("FERROFLOW_BENCH_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() });
         let started = Instant::now();
         let child = cmd.spawn().context("cannot start a worker task")?;
         let client = GrpcWorker::connect_lazy(&addresses[index])?;
@@ -261,17 +264,16 @@ async fn matmul(tasks: &[Task], iters: usize) -> Result<f64> {
     Ok(2.0 * (n as f64).powi(3) / secs / 1e9)
 }
 
-async fn measure(imp: &Implementation, quick: bool) -> Result<Figures> {
+async fn measure(imp: &Implementation, opts: &BenchOptions) -> Result<Figures> {
     let (tasks, startup_ms, idle_rss_mib) = start_pair(imp).await?;
-    let scale = |n: usize| if quick { (n / 10).max(2) } else { n };
-    Ok(Figures {
-        startup_ms,
-        idle_rss_mib,
-        cross_worker_step_us: cross_worker_step(&tasks, scale(1000)).await?,
-        recv_1mib_gbps: transfer(&tasks, 1 << 20, scale(300), "1m").await?,
-        recv_256mib_gbps: transfer(&tasks, 256 << 20, scale(10), "256m").await?,
-        matmul_1024_gflops: matmul(&tasks, scale(30)).await?,
-    })
+    let scale = |n: usize| if opts.quick { (n / 10).max(2) } else { n };
+    let wanted = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
+    let mut figures = Figures { startup_ms, idle_rss_mib, ..Figures::default() };
+    figures.cross_worker_step_us = if wanted("step") { cross_worker_step(&tasks, scale(1000)).await? } else { f64::NAN };
+    figures.recv_1mib_gbps = if wanted("recv1m") { transfer(&tasks, 1 << 20, scale(300), "1m").await? } else { f64::NAN };
+    figures.recv_256mib_gbps = if wanted("recv256m") { transfer(&tasks, 256 << 20, scale(10), "256m").await? } else { f64::NAN };
+    figures.matmul_1024_gflops = if wanted("matmul") { matmul(&tasks, scale(30)).await? } else { f64::NAN };
+    Ok(figures)
 }
 
 /// Runs the benchmarks (TF first when given, then ferroflow).
@@ -282,13 +284,13 @@ pub async fn run(opts: &BenchOptions) -> Result<Report> {
             std::fs::create_dir_all(&dir)?;
             let script = dir.join("tf_task.py");
             std::fs::write(&script, TF_TASK_SCRIPT)?;
-            let figures = measure(&Implementation::TensorFlow(python.clone(), script), opts.quick).await;
+            let figures = measure(&Implementation::TensorFlow(python.clone(), script), opts).await;
             let _ = std::fs::remove_dir_all(&dir);
             Some(figures?)
         }
         None => None,
     };
-    let ferroflow = measure(&Implementation::Ferroflow, opts.quick).await?;
+    let ferroflow = measure(&Implementation::Ferroflow, opts).await?;
     Ok(Report { ferroflow, tensorflow })
 }
 

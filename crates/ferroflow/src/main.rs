@@ -62,6 +62,9 @@ enum Command {
         /// Print the figures as JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Run only these benchmarks (repeatable): step, recv1m, recv256m, matmul.
+        #[arg(long, value_parser = ["step", "recv1m", "recv256m", "matmul"])]
+        only: Vec<String>,
     },
 }
 
@@ -126,8 +129,8 @@ fn main() -> Result<()> {
                 cluster.shutdown().await?;
                 Ok(())
             }
-            Command::Bench { tf_python, quick, json } => {
-                let report = ferroflow::bench::run(&ferroflow::bench::BenchOptions { tf_python, quick }).await?;
+            Command::Bench { tf_python, quick, json, only } => {
+                let report = ferroflow::bench::run(&ferroflow::bench::BenchOptions { tf_python, quick, only }).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&report)?);
                 } else {

@@ -4,6 +4,8 @@
 //! Concurrency: a client holds one HTTP/2 channel, cloned per call (cheap) and multiplexed;
 //! connecting is lazy, so building a client never blocks.
 
+use crate::bulk::call_unary;
+use crate::receive::content_path;
 use crate::transport;
 use async_trait::async_trait;
 use ferroflow_distributed::{RecvTensorReply, WorkerClientFactory, WorkerInterface};
@@ -17,6 +19,7 @@ use tonic::transport::Channel;
 #[derive(Clone)]
 pub struct GrpcWorker {
     address: String,
+    channel: Channel,
     client: WorkerServiceClient<Channel>,
 }
 
@@ -24,10 +27,10 @@ impl GrpcWorker {
     /// A client for `host:port`; the connection is made on first use.
     pub fn connect_lazy(address: &str) -> Result<GrpcWorker> {
         let channel = transport::lazy_channel(address)?;
-        let client = WorkerServiceClient::new(channel)
+        let client = WorkerServiceClient::new(channel.clone())
             .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(transport::MAX_MESSAGE_SIZE);
-        Ok(GrpcWorker { address: address.to_string(), client })
+        Ok(GrpcWorker { address: address.to_string(), channel, client })
     }
 
     pub fn address(&self) -> &str {
@@ -55,10 +58,14 @@ macro_rules! forward {
 forward! {
     {
         async fn recv_tensor(&self, req: pb::RecvTensorRequest) -> Result<RecvTensorReply> {
-            let mut client = self.client.clone();
-            let resp = client.recv_tensor(req).await.map_err(transport::status_to_error)?.into_inner();
+            let resp: pb::RecvTensorResponse =
+                call_unary(&self.channel, "/tensorflow.WorkerService/RecvTensor", req, content_path::RECV_TENSOR_RESPONSE).await?;
             let proto = resp.tensor.ok_or_else(|| Error::data_loss(format!("RecvTensor reply from {} has no tensor", self.address)))?;
             Ok(RecvTensorReply { tensor: tensor_from_proto(&proto)?, is_dead: resp.is_dead, send_start_micros: resp.send_start_micros })
+        }
+
+        async fn run_graph(&self, req: pb::RunGraphRequest) -> Result<pb::RunGraphResponse> {
+            call_unary(&self.channel, "/tensorflow.WorkerService/RunGraph", req, content_path::RUN_GRAPH_RESPONSE).await
         }
     }
     get_status(pb::GetStatusRequest) -> pb::GetStatusResponse;
@@ -66,7 +73,6 @@ forward! {
     delete_worker_session(pb::DeleteWorkerSessionRequest) -> pb::DeleteWorkerSessionResponse;
     register_graph(pb::RegisterGraphRequest) -> pb::RegisterGraphResponse;
     deregister_graph(pb::DeregisterGraphRequest) -> pb::DeregisterGraphResponse;
-    run_graph(pb::RunGraphRequest) -> pb::RunGraphResponse;
     cleanup_graph(pb::CleanupGraphRequest) -> pb::CleanupGraphResponse;
     cleanup_all(pb::CleanupAllRequest) -> pb::CleanupAllResponse;
     mark_recv_finished(pb::MarkRecvFinishedRequest) -> pb::MarkRecvFinishedResponse;

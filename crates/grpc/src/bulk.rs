@@ -1,0 +1,191 @@
+//! The unary gRPC calls that move tensors (`RecvTensor`, `RunGraph`, `RunStep`, `RunCallable`),
+//! served and called below tonic's codec so that tensors are neither copied on encode nor
+//! reassembled twice on decode:
+//!
+//! - [`WithBulkMethods`] wraps a tonic service and answers the methods its [`BulkMethods`] names
+//!   itself: the request body is assembled into one aligned buffer, the reply goes out as chunks
+//!   that share the tensors' buffers. Every other method goes to the wrapped service unchanged.
+//! - [`call_unary`] makes such a call on a tonic `Channel`.
+//!
+//! Both speak plain gRPC over HTTP/2 (uncompressed messages, `grpc-status` trailers), so the peer
+//! may be stock TensorFlow.
+//!
+//! Concurrency: each call runs as its own future on the server's runtime; the wrapper is a cheap
+//! clone of the inner service plus an `Arc`.
+
+use crate::chunked::{EncodedMessage, GrpcBody, ZeroCopyEncode};
+use crate::receive::MessageAssembler;
+use crate::transport;
+use bytes::Bytes;
+use ferroflow_framework::{Code, Error, Result};
+use futures::future::BoxFuture;
+use http_body_util::BodyExt;
+use prost::Message;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tonic::body::Body;
+use tonic::server::NamedService;
+use tonic::transport::Channel;
+use tower_service::Service;
+
+/// The methods of a service that are served without tonic's codec.
+#[async_trait::async_trait]
+pub trait BulkMethods: Send + Sync + 'static {
+    /// The path of the first tensor content in the request of `method` (to align it), or `None`
+    /// if this handler does not serve `method`.
+    fn request_content_path(&self, method: &str) -> Option<&'static [u32]>;
+
+    /// Decodes `request`, runs the method and encodes its reply.
+    async fn call(&self, method: &str, request: Bytes) -> std::result::Result<EncodedMessage, tonic::Status>;
+}
+
+/// Decodes a request message, as tonic would (a bad message is INTERNAL there too).
+pub fn decode_request<M: Message + Default>(bytes: Bytes) -> std::result::Result<M, tonic::Status> {
+    M::decode(bytes).map_err(|e| tonic::Status::internal(format!("failed to decode Protobuf message: {e}")))
+}
+
+/// A tonic service with some of its methods answered by a [`BulkMethods`].
+#[derive(Clone)]
+pub struct WithBulkMethods<S> {
+    inner: S,
+    bulk: Arc<dyn BulkMethods>,
+}
+
+impl<S> WithBulkMethods<S> {
+    pub fn new(inner: S, bulk: Arc<dyn BulkMethods>) -> WithBulkMethods<S> {
+        WithBulkMethods { inner, bulk }
+    }
+}
+
+impl<S: NamedService> NamedService for WithBulkMethods<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S> Service<http::Request<Body>> for WithBulkMethods<S>
+where
+    S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible> + NamedService + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, std::result::Result<http::Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<std::result::Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let method = request.uri().path().strip_prefix('/').and_then(|p| p.strip_prefix(S::NAME)).and_then(|p| p.strip_prefix('/'));
+        if let Some(method) = method
+            && let Some(content_path) = self.bulk.request_content_path(method)
+        {
+            let method = method.to_string();
+            let bulk = self.bulk.clone();
+            return Box::pin(async move { Ok(serve(bulk, method, content_path, request.into_body()).await) });
+        }
+        let fut = self.inner.call(request);
+        Box::pin(fut)
+    }
+}
+
+async fn serve(bulk: Arc<dyn BulkMethods>, method: String, content_path: &'static [u32], body: Body) -> http::Response<Body> {
+    let reply = async {
+        let message = read_message(body, content_path).await.map_err(tonic::Status::from)?;
+        bulk.call(&method, message).await
+    };
+    match reply.await {
+        Ok(encoded) => {
+            let mut response = http::Response::new(Body::new(GrpcBody::ok(encoded)));
+            response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/grpc"));
+            response
+        }
+        Err(status) => status.into_http(),
+    }
+}
+
+/// Reads a request body holding one message.
+async fn read_message(mut body: Body, content_path: &'static [u32]) -> Result<Bytes> {
+    let mut assembler = MessageAssembler::new(content_path, transport::MAX_MESSAGE_SIZE);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|s| Error::from(s).context("reading the request: "))?;
+        if let Ok(data) = frame.into_data() {
+            assembler.push(data)?;
+        }
+    }
+    assembler.finish()
+}
+
+/// Calls `path` (`/package.Service/Method`) on `channel` with `request`; the reply's first tensor
+/// at `reply_content_path` lands aligned.
+pub async fn call_unary<Req, Resp>(channel: &Channel, path: &'static str, request: Req, reply_content_path: &'static [u32]) -> Result<Resp>
+where
+    Req: ZeroCopyEncode,
+    Resp: Message + Default,
+{
+    let body = GrpcBody::request(request.encode_chunks()?);
+    let http_request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(path)
+        .header(http::header::CONTENT_TYPE, "application/grpc")
+        .header(http::header::TE, "trailers")
+        .body(Body::new(body))
+        .map_err(|e| Error::internal(format!("cannot build a request for {path}: {e}")))?;
+    let mut channel = channel.clone();
+    futures::future::poll_fn(|cx| channel.poll_ready(cx)).await.map_err(transport_error)?;
+    let response = channel.call(http_request).await.map_err(transport_error)?;
+    let (parts, mut body) = response.into_parts();
+    if let Some(status) = tonic::Status::from_header_map(&parts.headers)
+        && status.code() != tonic::Code::Ok
+    {
+        return Err(transport::status_to_error(status));
+    }
+    if parts.status != http::StatusCode::OK {
+        return Err(Error::new(http_status_code(parts.status), format!("HTTP status {} calling {path}", parts.status)));
+    }
+    let mut assembler = MessageAssembler::new(reply_content_path, transport::MAX_MESSAGE_SIZE);
+    let mut trailer_status = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|s| {
+            let e = transport::status_to_error(s);
+            if e.code == Code::Unknown { Error::new(Code::Unavailable, e.message) } else { e }
+        })?;
+        match frame.into_data() {
+            Ok(data) => assembler.push(data)?,
+            Err(frame) => {
+                if let Ok(trailers) = frame.into_trailers() {
+                    trailer_status = tonic::Status::from_header_map(&trailers);
+                }
+            }
+        }
+    }
+    match trailer_status {
+        Some(status) if status.code() == tonic::Code::Ok => {}
+        Some(status) => return Err(transport::status_to_error(status)),
+        None => return Err(Error::unavailable(format!("{path}: the reply ended without a grpc-status"))),
+    }
+    let message = assembler.finish()?;
+    Resp::decode(message).map_err(|e| Error::internal(format!("failed to decode the reply of {path}: {e}")))
+}
+
+fn transport_error(e: tonic::transport::Error) -> Error {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Error::unavailable(text)
+}
+
+/// gRPC's mapping of HTTP statuses of non-gRPC replies.
+fn http_status_code(status: http::StatusCode) -> Code {
+    match status.as_u16() {
+        400 => Code::Internal,
+        401 => Code::Unauthenticated,
+        403 => Code::PermissionDenied,
+        404 => Code::Unimplemented,
+        429 | 502 | 503 | 504 => Code::Unavailable,
+        _ => Code::Unknown,
+    }
+}
