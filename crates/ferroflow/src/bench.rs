@@ -27,7 +27,7 @@ pub struct BenchOptions {
     pub tf_python: Option<PathBuf>,
     /// Fewer iterations (for a smoke run).
     pub quick: bool,
-    /// Names of the benchmarks to run (`step`, `recv1m`, `recv256m`, `matmul`); empty: all.
+    /// Names of the benchmarks to run (`rpc`, `step`, `recv1m`, `recv256m`, `matmul`); empty: all.
     /// Figures of the others are NaN.
     pub only: Vec<String>,
 }
@@ -37,6 +37,7 @@ pub struct BenchOptions {
 pub struct Figures {
     pub startup_ms: f64,
     pub idle_rss_mib: f64,
+    pub rpc_round_trip_us: f64,
     pub cross_worker_step_us: f64,
     pub recv_1mib_gbps: f64,
     pub recv_256mib_gbps: f64,
@@ -246,6 +247,17 @@ async fn cross_worker_step(tasks: &[Task], iters: usize) -> Result<f64> {
     Ok(time_pair(tasks, &h0, &h1, vec![fetch.key().as_str().to_string()], iters).await? * 1e6)
 }
 
+/// Median round trip of an empty call (`GetStatus`) to task 0.
+async fn round_trip(tasks: &[Task], iters: usize) -> Result<f64> {
+    let mut times = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let started = Instant::now();
+        tasks[0].client.get_status(pb::GetStatusRequest {}).await?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    Ok(median(times) * 1e6)
+}
+
 /// A 1024x1024 float MatMul on task 0 (task 1 idles).
 async fn matmul(tasks: &[Task], iters: usize) -> Result<f64> {
     let n = 1024usize;
@@ -269,6 +281,7 @@ async fn measure(imp: &Implementation, opts: &BenchOptions) -> Result<Figures> {
     let scale = |n: usize| if opts.quick { (n / 10).max(2) } else { n };
     let wanted = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
     let mut figures = Figures { startup_ms, idle_rss_mib, ..Figures::default() };
+    figures.rpc_round_trip_us = if wanted("rpc") { round_trip(&tasks, scale(1000)).await? } else { f64::NAN };
     figures.cross_worker_step_us = if wanted("step") { cross_worker_step(&tasks, scale(1000)).await? } else { f64::NAN };
     figures.recv_1mib_gbps = if wanted("recv1m") { transfer(&tasks, 1 << 20, scale(300), "1m").await? } else { f64::NAN };
     figures.recv_256mib_gbps = if wanted("recv256m") { transfer(&tasks, 256 << 20, scale(10), "256m").await? } else { f64::NAN };
@@ -297,9 +310,10 @@ pub async fn run(opts: &BenchOptions) -> Result<Report> {
 /// The report as a table; the ratio column says how many times better ferroflow is.
 pub fn render(report: &Report) -> String {
     let f = &report.ferroflow;
-    let rows: [(&str, f64, Option<f64>, bool); 6] = [
+    let rows: [(&str, f64, Option<f64>, bool); 7] = [
         ("start-up to first GetStatus (ms)", f.startup_ms, report.tensorflow.as_ref().map(|t| t.startup_ms), false),
         ("idle RSS (MiB)", f.idle_rss_mib, report.tensorflow.as_ref().map(|t| t.idle_rss_mib), false),
+        ("empty RPC round trip, median (us)", f.rpc_round_trip_us, report.tensorflow.as_ref().map(|t| t.rpc_round_trip_us), false),
         ("cross-worker step, median (us)", f.cross_worker_step_us, report.tensorflow.as_ref().map(|t| t.cross_worker_step_us), false),
         ("RecvTensor 1 MiB (GB/s)", f.recv_1mib_gbps, report.tensorflow.as_ref().map(|t| t.recv_1mib_gbps), true),
         ("RecvTensor 256 MiB (GB/s)", f.recv_256mib_gbps, report.tensorflow.as_ref().map(|t| t.recv_256mib_gbps), true),

@@ -120,21 +120,37 @@ pub enum KernelKind {
     Async(Box<dyn AsyncOpKernel>),
 }
 
+/// How much work a kernel does: the executor runs cheap kernels on whatever thread made them
+/// ready (as TF runs inexpensive kernels inline) and sends the others to the compute pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KernelCost {
+    /// Constant work whatever the inputs (metadata, buffer sharing, rendezvous hand-offs).
+    Trivial,
+    /// Work and output size bounded by the size of the inputs (element-wise math, reductions,
+    /// small matrix products): cheap when the inputs are small.
+    ProportionalToInputs,
+    /// Anything else, including ops whose output size comes from an input's value (`Fill`, `Tile`).
+    #[default]
+    Expensive,
+}
+
 /// A kernel built for one node.
 pub struct Kernel {
     pub kind: KernelKind,
     pub num_outputs: usize,
     /// True for kernels that run dead inputs instead of skipping them (`_Send`, `_Retval`).
     pub runs_on_dead_input: bool,
+    /// Set by the registry from the op's declared cost.
+    pub cost: KernelCost,
 }
 
 impl Kernel {
     pub fn sync(k: impl OpKernel + 'static, num_outputs: usize) -> Kernel {
-        Kernel { kind: KernelKind::Sync(Box::new(k)), num_outputs, runs_on_dead_input: false }
+        Kernel { kind: KernelKind::Sync(Box::new(k)), num_outputs, runs_on_dead_input: false, cost: KernelCost::Expensive }
     }
 
     pub fn asynchronous(k: impl AsyncOpKernel + 'static, num_outputs: usize) -> Kernel {
-        Kernel { kind: KernelKind::Async(Box::new(k)), num_outputs, runs_on_dead_input: false }
+        Kernel { kind: KernelKind::Async(Box::new(k)), num_outputs, runs_on_dead_input: false, cost: KernelCost::Expensive }
     }
 
     pub fn on_dead_input(mut self) -> Kernel {
@@ -171,6 +187,7 @@ pub type KernelFactory = fn(&KernelInit<'_>) -> Result<Kernel>;
 pub struct KernelRegistry {
     factories: HashMap<&'static str, KernelFactory>,
     defaults: HashMap<&'static str, Vec<(&'static str, AttrValue)>>,
+    costs: HashMap<&'static str, KernelCost>,
 }
 
 impl KernelRegistry {
@@ -188,6 +205,15 @@ impl KernelRegistry {
         let list = self.defaults.entry(op).or_default();
         list.retain(|(a, _)| *a != attr);
         list.push((attr, value));
+    }
+
+    /// Declares how much work an op's kernel does (ops never declared are `Expensive`).
+    pub fn set_cost(&mut self, op: &'static str, cost: KernelCost) {
+        self.costs.insert(op, cost);
+    }
+
+    pub fn cost(&self, op: &str) -> KernelCost {
+        self.costs.get(op).copied().unwrap_or_default()
     }
 
     pub fn contains(&self, op: &str) -> bool {
@@ -227,6 +253,8 @@ impl KernelRegistry {
             &completed
         };
         let init = KernelInit { node, attrs: Attrs::new(node), num_inputs };
-        factory(&init).map_err(|e| if e.message.contains("{{node ") { e } else { e.with_node(&node.name) })
+        let mut kernel = factory(&init).map_err(|e| if e.message.contains("{{node ") { e } else { e.with_node(&node.name) })?;
+        kernel.cost = self.cost(&node.op);
+        Ok(kernel)
     }
 }

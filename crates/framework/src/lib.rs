@@ -27,7 +27,7 @@ pub use attrs::Attrs;
 pub use dtype::{DType, TensorElement};
 pub use error::{Code, Error, Result};
 pub use kernel::{
-    AsyncKernelContext, AsyncOpKernel, AsyncOutput, CallFrame, Kernel, KernelInit, KernelKind, KernelRegistry,
+    AsyncKernelContext, AsyncOpKernel, AsyncOutput, CallFrame, Kernel, KernelCost, KernelInit, KernelKind, KernelRegistry,
     OpKernel, OpKernelContext, StepContext,
 };
 pub use rendezvous::{ParsedKey, Rendezvous, RendezvousValue};

@@ -5,7 +5,7 @@
 //! - [`WithBulkMethods`] wraps a tonic service and answers the methods its [`BulkMethods`] names
 //!   itself: the request body is assembled into one aligned buffer, the reply goes out as chunks
 //!   that share the tensors' buffers. Every other method goes to the wrapped service unchanged.
-//! - [`call_unary`] makes such a call on a tonic `Channel`.
+//! - [`call_unary`] makes such a call on a [`PeerChannel`].
 //!
 //! Both speak plain gRPC over HTTP/2 (uncompressed messages, `grpc-status` trailers), so the peer
 //! may be stock TensorFlow.
@@ -13,6 +13,7 @@
 //! Concurrency: each call runs as its own future on the server's runtime; the wrapper is a cheap
 //! clone of the inner service plus an `Arc`.
 
+use crate::channel::PeerChannel;
 use crate::chunked::{EncodedMessage, GrpcBody, ZeroCopyEncode};
 use crate::receive::MessageAssembler;
 use crate::transport;
@@ -26,7 +27,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::body::Body;
 use tonic::server::NamedService;
-use tonic::transport::Channel;
 use tower_service::Service;
 
 /// The methods of a service that are served without tonic's codec.
@@ -118,7 +118,7 @@ async fn read_message(mut body: Body, content_path: &'static [u32]) -> Result<By
 
 /// Calls `path` (`/package.Service/Method`) on `channel` with `request`; the reply's first tensor
 /// at `reply_content_path` lands aligned.
-pub async fn call_unary<Req, Resp>(channel: &Channel, path: &'static str, request: Req, reply_content_path: &'static [u32]) -> Result<Resp>
+pub async fn call_unary<Req, Resp>(channel: &PeerChannel, path: &'static str, request: Req, reply_content_path: &'static [u32]) -> Result<Resp>
 where
     Req: ZeroCopyEncode,
     Resp: Message + Default,
@@ -131,9 +131,7 @@ where
         .header(http::header::TE, "trailers")
         .body(Body::new(body))
         .map_err(|e| Error::internal(format!("cannot build a request for {path}: {e}")))?;
-    let mut channel = channel.clone();
-    futures::future::poll_fn(|cx| channel.poll_ready(cx)).await.map_err(transport_error)?;
-    let response = channel.call(http_request).await.map_err(transport_error)?;
+    let response = channel.send(http_request).await?;
     let (parts, mut body) = response.into_parts();
     if let Some(status) = tonic::Status::from_header_map(&parts.headers)
         && status.code() != tonic::Code::Ok
@@ -166,16 +164,6 @@ where
     }
     let message = assembler.finish()?;
     Resp::decode(message).map_err(|e| Error::internal(format!("failed to decode the reply of {path}: {e}")))
-}
-
-fn transport_error(e: tonic::transport::Error) -> Error {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    Error::unavailable(text)
 }
 
 /// gRPC's mapping of HTTP statuses of non-gRPC replies.

@@ -5,6 +5,7 @@
 //! connecting is lazy, so building a client never blocks.
 
 use crate::bulk::call_unary;
+use crate::channel::PeerChannel;
 use crate::receive::content_path;
 use crate::transport;
 use async_trait::async_trait;
@@ -13,20 +14,19 @@ use ferroflow_framework::{Error, Result, tensor_from_proto};
 use ferroflow_proto as pb;
 use ferroflow_proto::worker_service_client::WorkerServiceClient;
 use std::sync::Arc;
-use tonic::transport::Channel;
 
 /// A client of one remote worker.
 #[derive(Clone)]
 pub struct GrpcWorker {
     address: String,
-    channel: Channel,
-    client: WorkerServiceClient<Channel>,
+    channel: PeerChannel,
+    client: WorkerServiceClient<PeerChannel>,
 }
 
 impl GrpcWorker {
     /// A client for `host:port`; the connection is made on first use.
     pub fn connect_lazy(address: &str) -> Result<GrpcWorker> {
-        let channel = transport::lazy_channel(address)?;
+        let channel = PeerChannel::new(address);
         let client = WorkerServiceClient::new(channel.clone())
             .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(transport::MAX_MESSAGE_SIZE);

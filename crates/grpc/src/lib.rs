@@ -3,6 +3,7 @@
 //! - [`server`]: `tensorflow.WorkerService` served from a `WorkerInterface`.
 //! - [`master_server`]: `tensorflow.MasterService` served from a `MasterInterface`.
 //! - [`client`]: a remote worker as a `WorkerInterface`, and the client factory of the worker cache.
+//! - [`channel`]: the one HTTP/2 connection to each peer that client calls share.
 //! - [`transport`]: message limits and HTTP/2 settings shared by both sides.
 //! - [`bulk`]: the tensor-carrying calls (`RecvTensor`, `RunGraph`, `RunStep`, `RunCallable`) served
 //!   and called below tonic's codec, built on [`chunked`] (replies that share tensor buffers) and
@@ -11,6 +12,7 @@
 //! Handlers hold no logic: decode, call, encode.
 
 pub mod bulk;
+pub mod channel;
 pub mod chunked;
 pub mod client;
 pub mod master_server;

@@ -10,6 +10,7 @@
 
 pub mod array;
 pub mod broadcast;
+mod costs;
 pub mod cwise;
 mod defaults;
 pub mod matmul;
@@ -41,6 +42,7 @@ pub fn register_all(reg: &mut KernelRegistry) {
     training::register(reg);
     sendrecv::register(reg);
     defaults::register(reg);
+    costs::register(reg);
 }
 
 /// The registry of all kernels, built once.

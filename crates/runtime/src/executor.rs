@@ -1,6 +1,8 @@
 //! The dataflow executor: runs one step of a `Graph`. A node runs when all its inputs and control
-//! inputs have arrived; independent nodes run in parallel on the compute pool; asynchronous kernels
-//! (receives) wait on the I/O runtime without holding a compute thread. Dead tensors propagate: a
+//! inputs have arrived; expensive nodes run on the compute pool (independent ones in parallel),
+//! cheap ones (by their kernel's declared cost and input size) on the thread that made them ready,
+//! as TF runs inexpensive kernels inline: a small step never pays for a thread hop. Asynchronous
+//! kernels (receives) wait on the I/O runtime without holding a compute thread. Dead tensors propagate: a
 //! node with a dead input is skipped and its outputs are dead, except kernels that take dead inputs
 //! (`_Send`). The first error ends the step: it aborts the step's rendezvous, so every waiting
 //! `_Recv` (here or on peers asking for our tensors) fails too, and no new node starts.
@@ -12,7 +14,7 @@
 use crate::compute_pool::ComputePool;
 use crate::graph::Graph;
 use ferroflow_framework::{
-    AsyncKernelContext, AsyncOutput, Error, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
+    AsyncKernelContext, AsyncOutput, Error, KernelCost, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
 };
 use ferroflow_proto::{DeviceStepStats, NodeExecStats, StepStats};
 use futures::FutureExt;
@@ -21,6 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
+
+/// Inputs up to this size make a `ProportionalToInputs` kernel cheap enough to run inline (a few
+/// microseconds of work: less than a trip through the compute pool).
+const INLINE_INPUT_BYTES: usize = 64 << 10;
 
 /// Where an executor runs things: kernels on the compute pool, waits on the I/O runtime.
 #[derive(Clone)]
@@ -133,19 +139,49 @@ impl StepRun {
         }
     }
 
-    /// Runs `id` and then, on this thread, one of the nodes it made ready; the others go to the pool.
-    fn run_from(self: &Arc<Self>, id: usize) {
-        let mut next = Some(id);
-        let mut ready = Vec::new();
-        while let Some(id) = next.take() {
+    /// True if node `id` (ready) is cheap enough to run on the thread that made it ready.
+    fn is_cheap(&self, id: usize) -> bool {
+        let node = &self.graph.nodes[id];
+        match node.kernel.cost {
+            KernelCost::Trivial => true,
+            // Starting an asynchronous kernel only registers a wait.
+            KernelCost::Expensive => matches!(node.kernel.kind, KernelKind::Async(_)),
+            KernelCost::ProportionalToInputs => {
+                let mut bytes = 0;
+                for slot in &self.slots[node.input_base..node.input_base + node.num_inputs] {
+                    if let Some(Entry::Live(t)) = &*slot.lock() {
+                        bytes += t.byte_size();
+                    }
+                }
+                bytes <= INLINE_INPUT_BYTES
+            }
+        }
+    }
+
+    /// Runs ready nodes and those they make ready: cheap ones on this thread as they come,
+    /// expensive ones on the compute pool — except that a pool thread keeps one for itself.
+    fn run_ready(self: &Arc<Self>, mut ready: Vec<usize>, on_pool: bool) {
+        let mut kept = None;
+        loop {
             if self.failed.load(Ordering::Acquire) {
                 return;
             }
-            self.run_node(id, &mut ready);
-            next = ready.pop();
-            for other in ready.drain(..) {
+            let Some(id) = ready.pop() else {
+                match kept.take() {
+                    Some(id) => {
+                        self.run_node(id, &mut ready);
+                        continue;
+                    }
+                    None => return,
+                }
+            };
+            if self.is_cheap(id) {
+                self.run_node(id, &mut ready);
+            } else if on_pool && kept.is_none() {
+                kept = Some(id);
+            } else {
                 let this = self.clone();
-                self.env.compute.spawn(move || this.run_from(other));
+                self.env.compute.spawn(move || this.run_ready(vec![id], true));
             }
         }
     }
@@ -187,15 +223,9 @@ impl StepRun {
                 let this = self.clone();
                 self.env.io.spawn(async move {
                     let result = fut.await;
-                    let compute = this.env.compute.clone();
-                    compute.spawn(move || {
-                        let mut ready = Vec::new();
-                        this.finish_async(id, start, result, &mut ready);
-                        for r in ready {
-                            let t = this.clone();
-                            this.env.compute.spawn(move || t.run_from(r));
-                        }
-                    });
+                    let mut ready = Vec::new();
+                    this.finish_async(id, start, result, &mut ready);
+                    this.run_ready(ready, false);
                 });
             }
         }
@@ -258,10 +288,7 @@ impl Executor {
         if n == 0 {
             run.finish(Ok(()));
         }
-        for &root in &run.graph.roots {
-            let r = run.clone();
-            self.env.compute.spawn(move || r.run_from(root));
-        }
+        run.run_ready(run.graph.roots.clone(), false);
         let result = rx.await.unwrap_or_else(|_| Err(Error::internal("executor dropped the step")));
         result?;
         Ok(run.stats.as_ref().map(|s| StepStats {
