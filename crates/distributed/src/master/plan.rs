@@ -1,7 +1,8 @@
 //! Execution plans of a master session: for one signature (feeds, fetches, targets), the client
-//! graph built, placed and partitioned, each partition registered on its task, and the rendezvous
-//! keys through which feeds enter and fetches leave the client device's partition. Built once per
-//! signature and cached; immutable afterwards and shared by `Arc` among the steps that run it.
+//! graph built, placed and partitioned, each partition registered on its task, and for every feed
+//! and fetch the partition and rendezvous key through which it enters or leaves (in that
+//! partition's `RunGraph` request or reply). Built once per signature and cached; immutable
+//! afterwards and shared by `Arc` among the steps that run it.
 
 use crate::interface::WorkerInterface;
 use crate::master::graph;
@@ -57,15 +58,22 @@ pub struct Partition {
     pub graph_handle: String,
 }
 
-/// A signature's partitions and rendezvous keys.
+/// Where a feed enters or a fetch leaves a step.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// The partition whose `RunGraph` carries it; `None` for a feed nothing in the graph uses.
+    pub partition: Option<usize>,
+    /// The rendezvous key of its client-terminated transfer.
+    pub key: String,
+}
+
+/// A signature's partitions and the endpoints of its feeds and fetches.
 pub struct Plan {
     pub partitions: Vec<Partition>,
-    /// Index of the partition on the client device (feeds enter and fetches leave there).
-    pub client_partition: Option<usize>,
-    /// Feed tensor name -> rendezvous key.
-    pub feed_keys: HashMap<String, String>,
-    /// Fetch tensor name -> rendezvous key.
-    pub fetch_keys: HashMap<String, String>,
+    /// Feed tensor name (as the client gives it) -> endpoint.
+    pub feeds: HashMap<String, Endpoint>,
+    /// Fetch tensor name -> endpoint.
+    pub fetches: HashMap<String, Endpoint>,
 }
 
 /// What building a plan needs from the session.
@@ -85,13 +93,20 @@ impl Plan {
         let mut placed = client_graph;
         let device_names: Vec<String> = ctx.devices.iter().map(|d| d.name.clone()).collect();
         graph::place(&mut placed, &device_names, ctx.client_device)?;
-        let incarnations: HashMap<String, u64> = ctx.devices.iter().map(|d| (d.name.clone(), d.incarnation)).collect();
+        let transfer_devices = graph::localize_client_transfers(&mut placed, ctx.client_device)?;
+        let mut incarnations: HashMap<String, u64> = ctx.devices.iter().map(|d| (d.name.clone(), d.incarnation)).collect();
+        incarnations.entry(ctx.client_device.to_string()).or_insert(ctx.client_incarnation);
         let partitions = graph::partition(&placed, &incarnations)?;
-        let key_for = |tensor_name: &str| {
-            ParsedKey::new(ctx.client_device, ctx.client_incarnation, ctx.client_device, tensor_name, (0, 0)).as_str().to_string()
+        // (device, key) of each transfer; a pruned feed keeps the client device.
+        let key_for = |devices: &HashMap<String, String>, tensor_name: &str| {
+            let device = devices.get(tensor_name).map(String::as_str).unwrap_or(ctx.client_device);
+            let incarnation = incarnations.get(device).copied().unwrap_or(ctx.client_incarnation);
+            (device.to_string(), ParsedKey::new(device, incarnation, device, tensor_name, (0, 0)).as_str().to_string())
         };
-        let feed_keys = names.feeds.iter().map(|(t, r)| (t.clone(), key_for(r))).collect();
-        let fetch_keys = names.fetches.iter().map(|(t, r)| (t.clone(), key_for(r))).collect();
+        let feed_keys: Vec<(String, (String, String))> =
+            names.feeds.iter().map(|(t, r)| (t.clone(), key_for(&transfer_devices.feeds, r))).collect();
+        let fetch_keys: Vec<(String, (String, String))> =
+            names.fetches.iter().map(|(t, r)| (t.clone(), key_for(&transfer_devices.fetches, r))).collect();
 
         let registrations = partitions.into_iter().map(|(device, graph_def)| async move {
             let task = DeviceName::parse(&device)?
@@ -110,8 +125,14 @@ impl Plan {
             Ok::<_, Error>(Partition { task, device, worker, graph_handle: resp.graph_handle })
         });
         let partitions: Vec<Partition> = futures::future::try_join_all(registrations).await?;
-        let client_partition = partitions.iter().position(|p| p.device == ctx.client_device);
-        Ok(Plan { partitions, client_partition, feed_keys, fetch_keys })
+        let endpoints = |keys: Vec<(String, (String, String))>| -> HashMap<String, Endpoint> {
+            keys.into_iter()
+                .map(|(tensor, (device, key))| (tensor, Endpoint { partition: partitions.iter().position(|p| p.device == device), key }))
+                .collect()
+        };
+        let feeds = endpoints(feed_keys);
+        let fetches = endpoints(fetch_keys);
+        Ok(Plan { partitions, feeds, fetches })
     }
 
     /// Deregisters every partition (errors ignored: the worker may be gone).

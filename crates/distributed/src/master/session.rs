@@ -7,7 +7,7 @@
 //! Concurrency: steps of one session may run at once. The graph is behind a mutex; plans are
 //! built under an async mutex (so a signature registers once) and then shared by `Arc`.
 
-use crate::master::plan::{Plan, PlanContext, Signature};
+use crate::master::plan::{Endpoint, Plan, PlanContext, Signature};
 use crate::worker_cache::WorkerCache;
 use ferroflow_framework::{Code, Error, Result};
 use ferroflow_proto as pb;
@@ -145,23 +145,54 @@ impl MasterSession {
         }
     }
 
-    fn feed_sends(plan: &Plan, feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::NamedTensorProto>> {
-        feeds
-            .into_iter()
-            .map(|(name, tensor)| {
-                let key = plan
-                    .feed_keys
-                    .get(&name)
-                    .ok_or_else(|| Error::invalid_argument(format!("Tensor {name}, specified in feeds, is not a feed of this run")))?;
-                Ok(pb::NamedTensorProto { name: key.clone(), tensor: Some(tensor) })
+    /// Puts each feed into the `RunGraph` request of the partition that receives it (`requests` maps
+    /// partition index -> request; a feed nothing uses is dropped).
+    fn add_feeds(plan: &Plan, requests: &mut HashMap<usize, pb::RunGraphRequest>, feeds: Vec<(String, pb::TensorProto)>) -> Result<()> {
+        for (name, tensor) in feeds {
+            let endpoint =
+                plan.feeds.get(&name).ok_or_else(|| Error::invalid_argument(format!("Tensor {name}, specified in feeds, is not a feed of this run")))?;
+            if let Some(p) = endpoint.partition
+                && let Some(req) = requests.get_mut(&p)
+            {
+                req.send.push(pb::NamedTensorProto { name: endpoint.key.clone(), tensor: Some(tensor) });
+            }
+        }
+        Ok(())
+    }
+
+    /// The endpoints of `fetches`, in order.
+    fn fetch_endpoints<'p>(plan: &'p Plan, fetches: &[String]) -> Result<Vec<(usize, &'p str)>> {
+        fetches
+            .iter()
+            .map(|f| match plan.fetches.get(f) {
+                Some(Endpoint { partition: Some(p), key }) => Ok((*p, key.as_str())),
+                _ => Err(Error::internal(format!("no partition sends fetch {f}"))),
             })
             .collect()
     }
 
-    fn fetch_keys(plan: &Plan, fetches: &[String]) -> Result<Vec<String>> {
-        fetches
+    /// Asks each fetch's partition for it (once, however often it is fetched).
+    fn add_fetches(requests: &mut HashMap<usize, pb::RunGraphRequest>, endpoints: &[(usize, &str)]) -> Result<()> {
+        for &(p, key) in endpoints {
+            let req = requests.get_mut(&p).ok_or_else(|| Error::internal(format!("fetch {key} comes from a partition that does not run")))?;
+            if !req.recv_key.iter().any(|k| k == key) {
+                req.recv_key.push(key.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// The fetched tensors, in the order asked for, from the partitions' replies.
+    fn take_fetches(responses: &mut HashMap<usize, pb::RunGraphResponse>, endpoints: &[(usize, &str)]) -> Result<Vec<pb::TensorProto>> {
+        let mut received: HashMap<String, pb::TensorProto> = HashMap::new();
+        for resp in responses.values_mut() {
+            for named in std::mem::take(&mut resp.recv) {
+                received.insert(named.name, named.tensor.unwrap_or_default());
+            }
+        }
+        endpoints
             .iter()
-            .map(|f| plan.fetch_keys.get(f).cloned().ok_or_else(|| Error::internal(format!("no rendezvous key for fetch {f}"))))
+            .map(|(_, key)| received.get(*key).cloned().ok_or_else(|| Error::internal(format!("fetch {key} was not returned"))))
             .collect()
     }
 
@@ -174,23 +205,27 @@ impl MasterSession {
         }
     }
 
-    /// Runs every partition's `RunGraph`; the first error aborts the step on all workers.
-    async fn run_partitions(&self, plan: &Plan, requests: Vec<pb::RunGraphRequest>, step_id: i64) -> Result<Vec<pb::RunGraphResponse>> {
-        let mut pending: FuturesUnordered<_> = plan
-            .partitions
-            .iter()
-            .zip(requests)
-            .enumerate()
-            .map(|(i, (p, req))| {
-                let worker = p.worker.clone();
+    /// Runs the given partitions' `RunGraph`s; the first error aborts the step on all workers.
+    async fn run_partitions(
+        &self,
+        plan: &Plan,
+        requests: HashMap<usize, pb::RunGraphRequest>,
+        step_id: i64,
+    ) -> Result<HashMap<usize, pb::RunGraphResponse>> {
+        let mut pending: FuturesUnordered<_> = requests
+            .into_iter()
+            .map(|(i, req)| {
+                let worker = plan.partitions[i].worker.clone();
                 async move { (i, worker.run_graph(req).await.and_then(body_status)) }
             })
             .collect();
-        let mut responses: Vec<Option<pb::RunGraphResponse>> = (0..plan.partitions.len()).map(|_| None).collect();
+        let mut responses = HashMap::new();
         let mut first_error: Option<Error> = None;
         while let Some((i, result)) = pending.next().await {
             match result {
-                Ok(resp) => responses[i] = Some(resp),
+                Ok(resp) => {
+                    responses.insert(i, resp);
+                }
                 Err(e) => {
                     let from_abort = first_error.is_some() && e.code == Code::Cancelled;
                     if first_error.is_none() {
@@ -204,7 +239,7 @@ impl MasterSession {
         }
         match first_error {
             Some(e) => Err(e),
-            None => Ok(responses.into_iter().map(|r| r.unwrap_or_default()).collect()),
+            None => Ok(responses),
         }
     }
 
@@ -212,23 +247,14 @@ impl MasterSession {
     pub async fn run(&self, sig: Signature, feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::TensorProto>> {
         let plan = self.plan_for(&sig).await?;
         let step_id = new_step_id();
-        let mut requests: Vec<pb::RunGraphRequest> = plan.partitions.iter().map(|p| self.run_request(&p.graph_handle, step_id)).collect();
-        let fetch_keys = Self::fetch_keys(&plan, &sig.fetches)?;
-        if let Some(c) = plan.client_partition {
-            requests[c].send = Self::feed_sends(&plan, feeds)?;
-            requests[c].recv_key = fetch_keys.clone();
-        }
+        let mut requests: HashMap<usize, pb::RunGraphRequest> =
+            plan.partitions.iter().enumerate().map(|(i, p)| (i, self.run_request(&p.graph_handle, step_id))).collect();
+        let endpoints = Self::fetch_endpoints(&plan, &sig.fetches)?;
+        Self::add_feeds(&plan, &mut requests, feeds)?;
+        Self::add_fetches(&mut requests, &endpoints)?;
         let responses = self.run_partitions(&plan, requests, step_id).await;
         tokio::spawn(self.cleanup(&plan, step_id));
-        let responses = responses?;
-        let mut fetched: HashMap<String, pb::TensorProto> = match plan.client_partition {
-            Some(c) => responses[c].recv.iter().map(|n| (n.name.clone(), n.tensor.clone().unwrap_or_default())).collect(),
-            None => HashMap::new(),
-        };
-        fetch_keys
-            .iter()
-            .map(|k| fetched.remove(k).ok_or_else(|| Error::internal(format!("fetch {k} was not returned"))))
-            .collect()
+        Self::take_fetches(&mut responses?, &endpoints)
     }
 
     /// Starts a partial run; returns its handle.
@@ -241,6 +267,8 @@ impl MasterSession {
     }
 
     /// One call of a partial run: some feeds in, some fetches out. The run ends with its last fetch.
+    /// The first call starts every partition; later calls go to the partitions that take this call's
+    /// feeds or give its fetches, and the last one to all of them (to finish the step everywhere).
     pub async fn partial_run(&self, handle: &str, fetches: &[String], feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::TensorProto>> {
         let (plan, step_id, first, last) = {
             let mut runs = self.partial_runs.lock().await;
@@ -255,51 +283,28 @@ impl MasterSession {
             run.started = true;
             (run.plan.clone(), run.step_id, first, run.pending_fetches.is_empty())
         };
-        let fetch_keys = Self::fetch_keys(&plan, fetches)?;
-        let mut requests = Vec::new();
-        let mut indices = Vec::new();
+        let endpoints = Self::fetch_endpoints(&plan, fetches)?;
+        let mut involved: Vec<usize> = endpoints.iter().map(|(p, _)| *p).collect();
+        for (name, _) in &feeds {
+            involved.extend(plan.feeds.get(name).and_then(|e| e.partition));
+        }
+        let mut requests: HashMap<usize, pb::RunGraphRequest> = HashMap::new();
         for (i, p) in plan.partitions.iter().enumerate() {
-            let is_client = plan.client_partition == Some(i);
-            if !(first || is_client || last) {
-                continue;
+            if first || last || involved.contains(&i) {
+                let mut req = self.run_request(&p.graph_handle, step_id);
+                req.is_partial = true;
+                req.is_last_partial_run = last;
+                requests.insert(i, req);
             }
-            let mut req = self.run_request(&p.graph_handle, step_id);
-            req.is_partial = true;
-            req.is_last_partial_run = last;
-            if is_client {
-                req.recv_key = fetch_keys.clone();
-            }
-            requests.push(req);
-            indices.push(i);
         }
-        if let Some(pos) = indices.iter().position(|&i| Some(i) == plan.client_partition) {
-            requests[pos].send = Self::feed_sends(&plan, feeds)?;
-        }
-        let subset = Plan {
-            partitions: indices
-                .iter()
-                .map(|&i| crate::master::plan::Partition {
-                    task: plan.partitions[i].task.clone(),
-                    device: plan.partitions[i].device.clone(),
-                    worker: plan.partitions[i].worker.clone(),
-                    graph_handle: plan.partitions[i].graph_handle.clone(),
-                })
-                .collect(),
-            client_partition: indices.iter().position(|&i| Some(i) == plan.client_partition),
-            feed_keys: HashMap::new(),
-            fetch_keys: HashMap::new(),
-        };
-        let result = self.run_partitions(&subset, requests, step_id).await;
+        Self::add_feeds(&plan, &mut requests, feeds)?;
+        Self::add_fetches(&mut requests, &endpoints)?;
+        let result = self.run_partitions(&plan, requests, step_id).await;
         if last || result.is_err() {
             self.partial_runs.lock().await.remove(handle);
             tokio::spawn(self.cleanup(&plan, step_id));
         }
-        let responses = result?;
-        let mut fetched: HashMap<String, pb::TensorProto> = match subset.client_partition {
-            Some(c) => responses[c].recv.iter().map(|n| (n.name.clone(), n.tensor.clone().unwrap_or_default())).collect(),
-            None => HashMap::new(),
-        };
-        fetch_keys.iter().map(|k| fetched.remove(k).ok_or_else(|| Error::internal(format!("fetch {k} was not returned")))).collect()
+        Self::take_fetches(&mut result?, &endpoints)
     }
 
     pub fn make_callable(&self, sig: Signature) -> i64 {

@@ -7,13 +7,16 @@
 //!    rare cases where a heuristic looked at a node that pruning removed.
 //! 2. [`build_client_graph`] rewrites a graph for one run signature: client-terminated `_Recv`s
 //!    for feeds and `_Send`s for fetches on the client device, pruned to what is needed.
-//! 3. [`partition`] splits the placed client graph by device, cutting cross-device edges into
+//! 3. [`localize_client_transfers`] moves those `_Recv`s and `_Send`s next to the tensors they
+//!    carry, so feeds and fetches travel in the `RunGraph` calls themselves.
+//! 4. [`partition`] splits the placed client graph by device, cutting cross-device edges into
 //!    `_Send`/`_Recv` pairs.
 //!
 //! [`dtypes`] infers output types for all three. Everything here is a pure function on graphs:
 //! no I/O, no shared state, safe to call from any thread.
 
 pub mod client_graph;
+pub mod client_transfers;
 pub mod dtypes;
 pub mod partition;
 pub mod placer;
@@ -25,5 +28,6 @@ mod capture_tests;
 mod test_util;
 
 pub use client_graph::{ClientGraphNames, build_client_graph, feed_node_name, fetch_node_name};
+pub use client_transfers::{TransferDevices, localize_client_transfers};
 pub use partition::{partition, partition_with_counter};
 pub use placer::{PlacerOptions, colocate_with, place, place_with_options};
