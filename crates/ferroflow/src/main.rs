@@ -5,6 +5,19 @@ use clap::{Parser, Subcommand};
 use ferroflow::config::{cluster_from_flags, from_tf_config};
 use ferroflow::{TaskConfig, TaskServer};
 
+/// jemalloc keeps freed pages for reuse for a while instead of handing them back to the kernel at
+/// once: a step that allocates a 64 MiB tensor again then finds its pages ready rather than
+/// faulting in (and zeroing) 16,384 fresh ones.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options: large allocations (tensors) live in the ordinary arenas, whose freed pages
+/// are kept for reuse for a few seconds, rather than in the oversize arena, which returns them at once.
+#[cfg(not(target_env = "msvc"))]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+pub static JEMALLOC_CONF: &u8 = &b"oversize_threshold:0\0"[0];
+
 /// TensorFlow's distributed runtime, rebuilt in Rust. Speaks TF 2.21's gRPC protocol
 /// (tensorflow.WorkerService), so stock TensorFlow masters and workers can share a cluster with it.
 #[derive(Parser)]
