@@ -113,7 +113,7 @@ async fn read_message(mut body: Body, content_path: &'static [u32]) -> Result<By
             assembler.push(data)?;
         }
     }
-    assembler.finish()
+    assembler.finish().await
 }
 
 /// Calls `path` (`/package.Service/Method`) on `channel` with `request`; the reply's first tensor
@@ -162,7 +162,7 @@ where
         Some(status) => return Err(transport::status_to_error(status)),
         None => return Err(Error::unavailable(format!("{path}: the reply ended without a grpc-status"))),
     }
-    let message = assembler.finish()?;
+    let message = assembler.finish().await?;
     Resp::decode(message).map_err(|e| Error::internal(format!("failed to decode the reply of {path}: {e}")))
 }
 

@@ -7,7 +7,7 @@
 //! - [`transport`]: message limits and HTTP/2 settings shared by both sides.
 //! - [`bulk`]: the tensor-carrying calls (`RecvTensor`, `RunGraph`, `RunStep`, `RunCallable`) served
 //!   and called below tonic's codec, built on [`chunked`] (replies that share tensor buffers) and
-//!   [`receive`] (one aligned buffer per received message).
+//!   [`receive`] (one aligned buffer per received message, from `recv_buffer`).
 //!
 //! Handlers hold no logic: decode, call, encode.
 
@@ -17,6 +17,7 @@ pub mod chunked;
 pub mod client;
 pub mod master_server;
 pub mod receive;
+mod recv_buffer;
 pub mod server;
 pub mod transport;
 

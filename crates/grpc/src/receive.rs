@@ -1,88 +1,17 @@
-//! Receiving one gRPC message into a buffer made for tensors: allocated once at the size the frame
-//! header announces, aligned so that the first tensor's content starts on a 64-byte boundary, and
-//! backed by huge pages when large. HTTP/2 frames are copied in as they arrive (the only copy on
-//! the receiving side), so the copy overlaps the transfer and the decoded tensor is used in place.
+//! Receiving one gRPC message into a buffer made for tensors (see [`crate::recv_buffer`]):
+//! allocated once at the size the frame header announces, and placed so that the first tensor's
+//! content starts on a 64-byte boundary. HTTP/2 frames are copied in as they arrive (the only copy
+//! on the receiving side), large ones by a blocking-pool thread while the I/O thread goes on
+//! reading the socket, so the copy overlaps the transfer; the decoded tensor is used in place.
 //!
-//! Large buffers are recycled through a small process-wide pool: fresh memory from the kernel
-//! must be zeroed page by page, which costs as much as the copy itself, and steps that move big
-//! tensors tend to move the same sizes again. The pool keeps at most `POOL_BYTES` and forgets
-//! buffers unused for `POOL_IDLE`.
-//!
-//! Concurrency: a `MessageAssembler` belongs to the one task reading a response body; the pool is
-//! a mutex held only to push or pop an entry.
+//! Concurrency: a `MessageAssembler` belongs to the one task reading a body; its offloaded copies
+//! write disjoint ranges of the buffer and are all awaited before the message is handed out.
 
 use bytes::Bytes;
 use ferroflow_framework::{Error, Result};
-use parking_lot::Mutex;
-use std::alloc::Layout;
-use std::ptr::NonNull;
-use std::time::{Duration, Instant};
 
 use crate::chunked::GRPC_HEADER;
-
-/// Where tensor contents are aligned.
-pub const CONTENT_ALIGNMENT: usize = 64;
-/// Buffers at least this large are aligned to, and advised into, 2 MiB huge pages.
-const HUGE_PAGE_MIN: usize = 4 << 20;
-const HUGE_PAGE: usize = 2 << 20;
-/// Buffers at least this large go back to the pool when dropped.
-const POOL_MIN: usize = 1 << 20;
-/// The most memory the pool keeps, and how long it keeps a buffer nobody asks for.
-const POOL_BYTES: usize = 1 << 30;
-const POOL_IDLE: Duration = Duration::from_secs(20);
-
-/// An allocation owned by the pool.
-struct PooledAllocation {
-    ptr: NonNull<u8>,
-    layout: Layout,
-    returned: Instant,
-}
-
-// SAFETY: a pooled allocation is unused memory that only the pool refers to.
-unsafe impl Send for PooledAllocation {}
-
-static POOL: Mutex<Vec<PooledAllocation>> = Mutex::new(Vec::new());
-
-/// A pooled allocation of `layout`'s alignment holding at least `layout.size()` bytes and at most
-/// twice that, if there is one.
-fn pool_take(layout: Layout) -> Option<(NonNull<u8>, Layout)> {
-    let mut pool = POOL.lock();
-    let now = Instant::now();
-    let best = pool
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| a.layout.align() == layout.align() && a.layout.size() >= layout.size() && a.layout.size() <= 2 * layout.size())
-        .min_by_key(|(_, a)| a.layout.size())
-        .map(|(i, _)| i);
-    let taken = best.map(|i| pool.swap_remove(i)).map(|a| (a.ptr, a.layout));
-    let expired: Vec<PooledAllocation> = pool.extract_if(.., |a| now.duration_since(a.returned) > POOL_IDLE).collect();
-    drop(pool);
-    free_all(expired);
-    taken
-}
-
-/// Gives an allocation back to the pool (or to the allocator when the pool is full).
-fn pool_return(ptr: NonNull<u8>, layout: Layout) {
-    let mut pool = POOL.lock();
-    let now = Instant::now();
-    let mut freed: Vec<PooledAllocation> = pool.extract_if(.., |a| now.duration_since(a.returned) > POOL_IDLE).collect();
-    let held: usize = pool.iter().map(|a| a.layout.size()).sum();
-    let entry = PooledAllocation { ptr, layout, returned: now };
-    if held + layout.size() <= POOL_BYTES {
-        pool.push(entry);
-    } else {
-        freed.push(entry);
-    }
-    drop(pool);
-    free_all(freed);
-}
-
-fn free_all(allocations: Vec<PooledAllocation>) {
-    for a in allocations {
-        // SAFETY: pooled allocations came from `std::alloc::alloc` with this layout.
-        unsafe { std::alloc::dealloc(a.ptr.as_ptr(), a.layout) };
-    }
-}
+use crate::recv_buffer::{CONTENT_ALIGNMENT, ReceiveBuffer};
 
 /// How much of a message is looked at to find its first tensor's content.
 const PEEK: usize = 4096;
@@ -97,87 +26,6 @@ pub mod content_path {
     pub const RUN_CALLABLE_REQUEST: &[u32] = &[3, 4];
     pub const NONE: &[u32] = &[];
 }
-
-/// A heap buffer with a chosen alignment, filled front to back exactly once.
-struct AlignedBuffer {
-    ptr: NonNull<u8>,
-    layout: Layout,
-    start: usize,
-    len: usize,
-    filled: usize,
-}
-
-// SAFETY: the buffer is uniquely owned heap memory; nothing else holds the pointer.
-unsafe impl Send for AlignedBuffer {}
-unsafe impl Sync for AlignedBuffer {}
-
-impl AlignedBuffer {
-    /// Room for `len` bytes starting `start` bytes into an allocation aligned to `align`.
-    fn new(start: usize, len: usize) -> Result<AlignedBuffer> {
-        let size = (start + len).max(1);
-        let align = if size >= HUGE_PAGE_MIN { HUGE_PAGE } else { CONTENT_ALIGNMENT };
-        let size = size.next_multiple_of(align);
-        let layout = Layout::from_size_align(size, align).map_err(|e| Error::resource_exhausted(format!("cannot allocate {size} bytes: {e}")))?;
-        if size >= POOL_MIN
-            && let Some((ptr, layout)) = pool_take(layout)
-        {
-            return Ok(AlignedBuffer { ptr, layout, start, len, filled: 0 });
-        }
-        // SAFETY: the layout has a non-zero size.
-        let raw = unsafe { std::alloc::alloc(layout) };
-        let ptr = NonNull::new(raw).ok_or_else(|| Error::resource_exhausted(format!("out of memory receiving a message of {len} bytes")))?;
-        if align == HUGE_PAGE {
-            advise_huge_pages(ptr.as_ptr(), size);
-        }
-        Ok(AlignedBuffer { ptr, layout, start, len, filled: 0 })
-    }
-
-    fn remaining(&self) -> usize {
-        self.len - self.filled
-    }
-
-    /// Copies `data` (at most `remaining()` bytes) after what is already there.
-    fn extend(&mut self, data: &[u8]) {
-        assert!(data.len() <= self.remaining(), "message overflow");
-        // SAFETY: the destination range lies inside the allocation and does not overlap `data`.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(self.start + self.filled), data.len()) };
-        self.filled += data.len();
-    }
-
-    fn into_bytes(self) -> Bytes {
-        debug_assert_eq!(self.filled, self.len);
-        Bytes::from_owner(self)
-    }
-}
-
-impl AsRef<[u8]> for AlignedBuffer {
-    fn as_ref(&self) -> &[u8] {
-        // SAFETY: bytes start..start+filled were written by `extend`.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().add(self.start), self.filled) }
-    }
-}
-
-impl Drop for AlignedBuffer {
-    fn drop(&mut self) {
-        if self.layout.size() >= POOL_MIN {
-            pool_return(self.ptr, self.layout);
-        } else {
-            // SAFETY: allocated in `new` with this layout.
-            unsafe { std::alloc::dealloc(self.ptr.as_ptr(), self.layout) };
-        }
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *mut u8, size: usize) {
-    // SAFETY: the range is one live allocation; the advice only changes how pages are backed.
-    unsafe {
-        libc::madvise(ptr.cast(), size, libc::MADV_HUGEPAGE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_ptr: *mut u8, _size: usize) {}
 
 fn read_varint(buf: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
@@ -233,7 +81,7 @@ pub struct MessageAssembler {
     message_len: usize,
     pending: Vec<Bytes>,
     pending_len: usize,
-    buffer: Option<AlignedBuffer>,
+    buffer: Option<ReceiveBuffer>,
 }
 
 impl MessageAssembler {
@@ -280,8 +128,7 @@ impl MessageAssembler {
                     if data.len() > buffer.remaining() {
                         return Err(Error::internal("a unary gRPC reply carried more than one message"));
                     }
-                    buffer.extend(&data);
-                    data.clear();
+                    buffer.extend(std::mem::take(&mut data));
                 }
                 None => {
                     self.pending_len += data.len();
@@ -304,7 +151,7 @@ impl MessageAssembler {
             return Err(Error::resource_exhausted(format!("message of {} bytes exceeds the limit of {} bytes", self.message_len, self.max_len)));
         }
         if self.message_len == 0 {
-            self.buffer = Some(AlignedBuffer::new(0, 0)?);
+            self.buffer = Some(ReceiveBuffer::new(0, 0)?);
         }
         Ok(())
     }
@@ -325,19 +172,19 @@ impl MessageAssembler {
             Some(offset) => (CONTENT_ALIGNMENT - offset % CONTENT_ALIGNMENT) % CONTENT_ALIGNMENT,
             None => 0,
         };
-        let mut buffer = AlignedBuffer::new(start, self.message_len)?;
+        let mut buffer = ReceiveBuffer::new(start, self.message_len)?;
         for chunk in self.pending.drain(..) {
             if chunk.len() > buffer.remaining() {
                 return Err(Error::internal("a unary gRPC reply carried more than one message"));
             }
-            buffer.extend(&chunk);
+            buffer.extend(chunk);
         }
         self.buffer = Some(buffer);
         Ok(())
     }
 
-    /// The whole message; an error if the body ended early.
-    pub fn finish(mut self) -> Result<Bytes> {
+    /// The whole message, once every copy into it is done; an error if the body ended early.
+    pub async fn finish(mut self) -> Result<Bytes> {
         if self.header_done() && self.buffer.is_none() && self.pending_len == self.message_len {
             self.allocate()?;
         }
@@ -347,7 +194,7 @@ impl MessageAssembler {
                 if self.header_done() { self.message_len + GRPC_HEADER } else { GRPC_HEADER }
             )));
         }
-        Ok(self.buffer.take().expect("complete").into_bytes())
+        self.buffer.take().expect("complete").into_bytes().await
     }
 }
 
@@ -379,7 +226,7 @@ mod tests {
         for p in all.chunks(piece) {
             assembler.push(Bytes::copy_from_slice(p))?;
         }
-        assembler.finish()
+        futures::executor::block_on(assembler.finish())
     }
 
     #[test]
@@ -411,13 +258,30 @@ mod tests {
         assert!(empty.is_empty());
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn large_pieces_copied_on_other_threads_arrive_whole() {
+        let content: Vec<u8> = (0..(9 << 20) + 123).map(|i| (i % 253) as u8).collect();
+        let resp = pb::RecvTensorResponse {
+            tensor: Some(pb::TensorProto { dtype: 4, tensor_content: Bytes::from(content), ..Default::default() }),
+            send_start_micros: 5,
+            ..Default::default()
+        };
+        let all: Vec<u8> = resp.clone().encode_chunks().unwrap().chunks().iter().flat_map(|c| c.to_vec()).collect();
+        let mut assembler = MessageAssembler::new(content_path::RECV_TENSOR_RESPONSE, usize::MAX);
+        for piece in all.chunks((2 << 20) + 7) {
+            assembler.push(Bytes::copy_from_slice(piece)).unwrap();
+        }
+        let decoded = pb::RecvTensorResponse::decode(assembler.finish().await.unwrap()).unwrap();
+        assert_eq!(decoded, resp);
+    }
+
     #[test]
     fn truncated_extra_and_compressed_bodies_are_errors() {
         let encoded = response(1000, 3).encode_chunks().unwrap();
         let mut all: Vec<u8> = encoded.chunks().iter().flat_map(|c| c.to_vec()).collect();
         let mut short = MessageAssembler::new(content_path::NONE, usize::MAX);
         short.push(Bytes::copy_from_slice(&all[..all.len() - 1])).unwrap();
-        assert_eq!(short.finish().unwrap_err().code, ferroflow_framework::Code::DataLoss);
+        assert_eq!(futures::executor::block_on(short.finish()).unwrap_err().code, ferroflow_framework::Code::DataLoss);
         all.push(0);
         let mut long = MessageAssembler::new(content_path::NONE, usize::MAX);
         assert_eq!(long.push(Bytes::from(all.clone())).unwrap_err().code, ferroflow_framework::Code::Internal);
@@ -431,11 +295,11 @@ mod tests {
     #[test]
     fn large_buffers_are_reused_after_they_are_dropped() {
         let len = 3 << 20;
-        let first = AlignedBuffer::new(0, len).unwrap();
-        let address = first.ptr.as_ptr() as usize;
+        let first = ReceiveBuffer::new(0, len).unwrap();
+        let address = first.address();
         drop(first);
-        let second = AlignedBuffer::new(17, len - 100).unwrap();
-        assert_eq!(second.ptr.as_ptr() as usize, address);
+        let second = ReceiveBuffer::new(17, len - 100).unwrap();
+        assert_eq!(second.address(), address);
     }
 
     #[test]
