@@ -26,20 +26,6 @@ pub const ANONYMOUS_NAME: &str = "cd2c89b7-88b7-44c8-ad83-06c2a9158347";
 /// The container of anonymous resources.
 const ANONYMOUS_CONTAINER: &str = "Anonymous";
 
-/// Dtypes the arithmetic updates (`AssignAdd`, `AssignSub`) accept: TF's number types we have.
-const NUMBER_TYPES: &[DType] = &[
-    DType::Float,
-    DType::Double,
-    DType::Int32,
-    DType::Int64,
-    DType::UInt8,
-    DType::Int8,
-    DType::Int16,
-    DType::UInt16,
-    DType::UInt32,
-    DType::UInt64,
-];
-
 /// Dtypes a variable may hold.
 const VAR_TYPES: &[DType] = &[
     DType::Float,
@@ -251,7 +237,7 @@ struct AssignUpdateOp {
 
 fn build_update(init: &KernelInit<'_>, subtract: bool) -> Result<Kernel> {
     init.expect_inputs(2)?;
-    init.attrs.get_type_in("dtype", NUMBER_TYPES)?;
+    init.attrs.get_type_in("dtype", DType::REAL)?;
     Ok(Kernel::sync(AssignUpdateOp { subtract }, 0))
 }
 

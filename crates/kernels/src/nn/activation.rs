@@ -41,18 +41,6 @@ pub(super) fn register(reg: &mut KernelRegistry) {
     });
 }
 
-const REAL: &[DType] = &[
-    DType::Float,
-    DType::Double,
-    DType::Int32,
-    DType::Int64,
-    DType::UInt8,
-    DType::Int8,
-    DType::Int16,
-    DType::UInt16,
-    DType::UInt32,
-    DType::UInt64,
-];
 const FLOAT: &[DType] = &[DType::Float, DType::Double];
 
 fn unsupported(t: DType) -> Result<Tensor> {
@@ -96,7 +84,7 @@ fn binary<T: Num + Send + Sync>(a: &Tensor, b: &Tensor, f: impl Fn(T, T) -> T + 
 }
 
 fn unary_real(init: &KernelInit<'_>, f: fn(DType, &Tensor) -> Result<Tensor>) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("T", REAL)?;
+    let dtype = init.attrs.get_type_in("T", DType::REAL)?;
     Ok(kernel(1, move |ctx| {
         let out = f(dtype, ctx.input(0))?;
         ctx.set_output(0, out);
@@ -132,7 +120,7 @@ fn grad_real(
     op: &'static str,
     f: fn(DType, &Tensor, &Tensor) -> Result<Tensor>,
 ) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("T", REAL)?;
+    let dtype = init.attrs.get_type_in("T", DType::REAL)?;
     Ok(kernel(1, move |ctx| {
         same_shape(ctx, op)?;
         let out = f(dtype, ctx.input(0), ctx.input(1))?;

@@ -11,19 +11,6 @@ pub(super) fn register(reg: &mut KernelRegistry) {
     reg.register("BiasAddGrad", bias_add_grad);
 }
 
-const TYPES: &[DType] = &[
-    DType::Float,
-    DType::Double,
-    DType::Int32,
-    DType::Int64,
-    DType::UInt8,
-    DType::Int8,
-    DType::Int16,
-    DType::UInt16,
-    DType::UInt32,
-    DType::UInt64,
-];
-
 /// True for NCHW; INVALID_ARGUMENT for formats other than NHWC and NCHW.
 fn channels_first(init: &KernelInit<'_>) -> Result<bool> {
     match init.attrs.get_string_or("data_format", "NHWC")?.as_str() {
@@ -64,7 +51,7 @@ fn add_bias<T: Num + Send + Sync>(x: &Tensor, bias: &Tensor, nchw: bool) -> Resu
 }
 
 fn bias_add(init: &KernelInit<'_>) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("T", TYPES)?;
+    let dtype = init.attrs.get_type_in("T", DType::REAL)?;
     let nchw = channels_first(init)?;
     Ok(kernel(1, move |ctx| {
         let (x, bias) = (ctx.input(0), ctx.input(1));
@@ -109,7 +96,7 @@ fn sum_bias<T: Num>(dy: &Tensor, nchw: bool) -> Result<Tensor> {
 }
 
 fn bias_add_grad(init: &KernelInit<'_>) -> Result<Kernel> {
-    let dtype = init.attrs.get_type_in("T", TYPES)?;
+    let dtype = init.attrs.get_type_in("T", DType::REAL)?;
     let nchw = channels_first(init)?;
     Ok(kernel(1, move |ctx| {
         let dy = ctx.input(0);
