@@ -117,6 +117,10 @@ impl Rendezvous for StepRendezvousHandle {
         self.0.local.start_abort(error);
         self.0.abort_signal.notify_waiters();
     }
+
+    fn abort_status(&self) -> Option<Error> {
+        self.0.local.aborted()
+    }
 }
 
 /// Step id -> rendezvous, for one worker.

@@ -102,6 +102,11 @@ pub trait Rendezvous: Send + Sync {
     }
     /// Fails every pending and future receive with `error`.
     fn start_abort(&self, error: Error);
+    /// The error the rendezvous was aborted with, if it was: a step whose rendezvous is aborted
+    /// (by a peer's failure or `CleanupGraph`) starts no more nodes. Must be cheap.
+    fn abort_status(&self) -> Option<Error> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //!   that share the tensors' buffers. Every other method goes to the wrapped service unchanged.
 //! - [`call_unary`] makes such a call on a [`PeerChannel`].
 //!
-//! Both speak plain gRPC over HTTP/2 (uncompressed messages, `grpc-status` trailers), so the peer
-//! may be stock TensorFlow.
+//! Both speak plain gRPC over HTTP/2 (uncompressed messages, `grpc-status` trailers, the caller's
+//! `grpc-timeout` honoured with DEADLINE_EXCEEDED), so the peer may be stock TensorFlow.
 //!
 //! Concurrency: each call runs as its own future on the server's runtime; the wrapper is a cheap
 //! clone of the inner service plus an `Arc`.
@@ -25,6 +25,7 @@ use prost::Message;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tonic::body::Body;
 use tonic::server::NamedService;
 use tower_service::Service;
@@ -82,19 +83,49 @@ where
         {
             let method = method.to_string();
             let bulk = self.bulk.clone();
-            return Box::pin(async move { Ok(serve(bulk, method, content_path, request.into_body()).await) });
+            let deadline = grpc_timeout(request.headers());
+            return Box::pin(async move { Ok(serve(bulk, method, content_path, deadline, request.into_body()).await) });
         }
         let fut = self.inner.call(request);
         Box::pin(fut)
     }
 }
 
-async fn serve(bulk: Arc<dyn BulkMethods>, method: String, content_path: &'static [u32], body: Body) -> http::Response<Body> {
+/// The caller's deadline from a `grpc-timeout` header (`<digits><H|M|S|m|u|n>`), if any.
+fn grpc_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// Answers a call with a deadline a little before the caller gives up, so the caller gets
+/// DEADLINE_EXCEEDED from us (and the work is cancelled by dropping it) rather than racing its own
+/// timer and the transport's (which would say CANCELLED).
+fn answer_by(deadline: Duration) -> Duration {
+    deadline.saturating_sub((deadline / 50).clamp(Duration::from_micros(100), Duration::from_millis(5)))
+}
+
+async fn serve(bulk: Arc<dyn BulkMethods>, method: String, content_path: &'static [u32], deadline: Option<Duration>, body: Body) -> http::Response<Body> {
     let reply = async {
         let message = read_message(body, content_path).await.map_err(tonic::Status::from)?;
         bulk.call(&method, message).await
     };
-    match reply.await {
+    let outcome = match deadline {
+        Some(deadline) => tokio::time::timeout(answer_by(deadline), reply)
+            .await
+            .unwrap_or_else(|_| Err(tonic::Status::deadline_exceeded("Deadline Exceeded"))),
+        None => reply.await,
+    };
+    match outcome {
         Ok(encoded) => {
             let mut response = http::Response::new(Body::new(GrpcBody::ok(encoded)));
             response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/grpc"));
@@ -175,5 +206,30 @@ fn http_status_code(status: http::StatusCode) -> Code {
         404 => Code::Unimplemented,
         429 | 502 | 503 | 504 => Code::Unavailable,
         _ => Code::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse_in_every_unit_and_garbage_is_ignored() {
+        let parse = |v: &str| {
+            let mut h = http::HeaderMap::new();
+            h.insert("grpc-timeout", http::HeaderValue::from_str(v).unwrap());
+            grpc_timeout(&h)
+        };
+        assert_eq!(parse("300m"), Some(Duration::from_millis(300)));
+        assert_eq!(parse("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse("1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse("5M"), Some(Duration::from_secs(300)));
+        assert_eq!(parse("7u"), Some(Duration::from_micros(7)));
+        assert_eq!(parse("9n"), Some(Duration::from_nanos(9)));
+        assert_eq!(parse("12x"), None);
+        assert_eq!(parse("m"), None);
+        assert_eq!(grpc_timeout(&http::HeaderMap::new()), None);
+        assert!(answer_by(Duration::from_millis(300)) < Duration::from_millis(300));
+        assert_eq!(answer_by(Duration::ZERO), Duration::ZERO);
     }
 }

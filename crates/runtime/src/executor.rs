@@ -166,6 +166,10 @@ impl StepRun {
             if self.failed.load(Ordering::Acquire) {
                 return;
             }
+            if let Some(e) = self.step.rendezvous.abort_status() {
+                self.fail(e);
+                return;
+            }
             let Some(id) = ready.pop() else {
                 match kept.take() {
                     Some(id) => {

@@ -9,6 +9,7 @@ use ferroflow_framework::{Error, ParsedKey, Rendezvous, RendezvousValue, Result}
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<RendezvousValue>>;
@@ -28,6 +29,8 @@ struct Table {
 #[derive(Default)]
 pub struct LocalRendezvous {
     table: Mutex<Table>,
+    /// Set with `Table::aborted`, readable without the lock.
+    is_aborted: AtomicBool,
 }
 
 impl LocalRendezvous {
@@ -35,8 +38,11 @@ impl LocalRendezvous {
         LocalRendezvous::default()
     }
 
-    /// The abort error, if the rendezvous was aborted.
+    /// The abort error, if the rendezvous was aborted (cheap when it was not).
     pub fn aborted(&self) -> Option<Error> {
+        if !self.is_aborted.load(Ordering::Acquire) {
+            return None;
+        }
         self.table.lock().aborted.clone()
     }
 
@@ -97,6 +103,10 @@ impl Rendezvous for LocalRendezvous {
         Box::pin(async move { rx.await.unwrap_or_else(|_| Err(Error::cancelled("Rendezvous was dropped"))) })
     }
 
+    fn abort_status(&self) -> Option<Error> {
+        self.aborted()
+    }
+
     fn start_abort(&self, error: Error) {
         let waiters: Vec<Waiter> = {
             let mut table = self.table.lock();
@@ -104,6 +114,7 @@ impl Rendezvous for LocalRendezvous {
                 return;
             }
             table.aborted = Some(error.clone());
+            self.is_aborted.store(true, Ordering::Release);
             table
                 .slots
                 .drain()

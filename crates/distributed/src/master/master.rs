@@ -8,7 +8,7 @@
 use crate::env::WorkerEnv;
 use crate::master::interface::MasterInterface;
 use crate::master::plan::Signature;
-use crate::master::session::{MasterSession, SessionParts};
+use crate::master::session::{MasterSession, SessionParts, StepOptions, StepOutput};
 use async_trait::async_trait;
 use ferroflow_framework::device_name::DeviceName;
 use ferroflow_framework::{Error, Result};
@@ -57,12 +57,11 @@ impl Master {
     }
 }
 
-fn step_response(session: &MasterSession, result: Result<Vec<pb::TensorProto>>, fetches: &[String], in_body: bool) -> Result<pb::RunStepResponse> {
-    let _ = session;
+fn step_response(result: Result<StepOutput>, fetches: &[String], in_body: bool) -> Result<pb::RunStepResponse> {
     match result {
-        Ok(tensors) => Ok(pb::RunStepResponse {
-            tensor: fetches.iter().zip(tensors).map(|(name, t)| pb::NamedTensorProto { name: name.clone(), tensor: Some(t) }).collect(),
-            metadata: Some(pb::RunMetadata::default()),
+        Ok(output) => Ok(pb::RunStepResponse {
+            tensor: fetches.iter().zip(output.fetches).map(|(name, t)| pb::NamedTensorProto { name: name.clone(), tensor: Some(t) }).collect(),
+            metadata: Some(output.metadata),
             ..Default::default()
         }),
         Err(e) if in_body => Ok(pb::RunStepResponse {
@@ -114,6 +113,7 @@ impl MasterInterface for Master {
             devices: discovered.into_iter().flat_map(|(_, d)| d).collect(),
             tasks,
             graph: req.graph_def.unwrap_or_default(),
+            operation_timeout_ms: req.config.as_ref().map(|c| c.operation_timeout_in_ms).unwrap_or(0),
         });
         self.sessions.lock().insert(handle.clone(), Arc::new(session));
         Ok(pb::CreateSessionResponse { session_handle: handle, graph_version: 0 })
@@ -137,12 +137,13 @@ impl MasterInterface for Master {
         let sig = Signature::new(&feed_names, &req.fetch, &req.target);
         let feeds: Vec<(String, pb::TensorProto)> =
             sig.feeds.iter().cloned().zip(req.feed.into_iter().map(|f| f.tensor.unwrap_or_default())).collect();
+        let opts = StepOptions::from_proto(req.options.as_ref(), session.operation_timeout_ms());
         let result = if req.partial_run_handle.is_empty() {
-            session.run(sig.clone(), feeds).await
+            session.run(sig.clone(), feeds, &opts).await
         } else {
-            session.partial_run(&req.partial_run_handle, &sig.fetches, feeds).await
+            session.partial_run(&req.partial_run_handle, &sig.fetches, feeds, &opts).await
         };
-        step_response(&session, result, &req.fetch, req.store_errors_in_response_body)
+        step_response(result, &req.fetch, req.store_errors_in_response_body)
     }
 
     async fn close_session(&self, req: pb::CloseSessionRequest) -> Result<pb::CloseSessionResponse> {
@@ -183,18 +184,20 @@ impl MasterInterface for Master {
     async fn make_callable(&self, req: pb::MakeCallableRequest) -> Result<pb::MakeCallableResponse> {
         let session = self.session(&req.session_handle)?;
         let opts = req.options.unwrap_or_default();
-        Ok(pb::MakeCallableResponse { handle: session.make_callable(Signature::new(&opts.feed, &opts.fetch, &opts.target)) })
+        let sig = Signature::new(&opts.feed, &opts.fetch, &opts.target);
+        Ok(pb::MakeCallableResponse { handle: session.make_callable(sig, opts.run_options.unwrap_or_default()) })
     }
 
     async fn run_callable(&self, req: pb::RunCallableRequest) -> Result<pb::RunCallableResponse> {
         let session = self.session(&req.session_handle)?;
-        let sig = session.callable(req.handle)?;
+        let (sig, run_options) = session.callable(req.handle)?;
         if req.feed.len() != sig.feeds.len() {
             return Err(Error::invalid_argument(format!("Expected {} feed tensors, got {}", sig.feeds.len(), req.feed.len())));
         }
         let feeds = sig.feeds.iter().cloned().zip(req.feed).collect();
-        let fetch = session.run(sig, feeds).await?;
-        Ok(pb::RunCallableResponse { fetch, metadata: Some(pb::RunMetadata::default()) })
+        let opts = StepOptions::from_proto(Some(&run_options), session.operation_timeout_ms());
+        let output = session.run(sig, feeds, &opts).await?;
+        Ok(pb::RunCallableResponse { fetch: output.fetches, metadata: Some(output.metadata) })
     }
 
     async fn release_callable(&self, req: pb::ReleaseCallableRequest) -> Result<pb::ReleaseCallableResponse> {

@@ -56,6 +56,8 @@ pub struct Partition {
     pub device: String,
     pub worker: Arc<dyn WorkerInterface>,
     pub graph_handle: String,
+    /// The graph registered (returned to clients that ask for partition graphs).
+    pub graph: pb::GraphDef,
 }
 
 /// Where a feed enters or a fetch leaves a step.
@@ -117,12 +119,12 @@ impl Plan {
                 .register_graph(pb::RegisterGraphRequest {
                     session_handle: ctx.session_handle.to_string(),
                     create_worker_session_called: true,
-                    graph_def: Some(graph_def),
+                    graph_def: Some(graph_def.clone()),
                     ..Default::default()
                 })
                 .await
                 .map_err(|e| e.context(format!("From {task}:\n")))?;
-            Ok::<_, Error>(Partition { task, device, worker, graph_handle: resp.graph_handle })
+            Ok::<_, Error>(Partition { task, device, worker, graph_handle: resp.graph_handle, graph: graph_def })
         });
         let partitions: Vec<Partition> = futures::future::try_join_all(registrations).await?;
         let endpoints = |keys: Vec<(String, (String, String))>| -> HashMap<String, Endpoint> {

@@ -2,7 +2,10 @@
 //! creation, one execution plan per signature, and the steps run with them. A step runs every
 //! partition at once under a fresh cluster-unique step id; the first error cleans the step up on
 //! every worker (aborting their rendezvous, so none stays blocked on a receive) and reaches the
-//! client with TF's `From /job:...` context; after every step the workers drop its state.
+//! client with TF's `From /job:...` context; after every step the workers drop its state. A step
+//! honours TF's `RunOptions`: a timeout (or the session's `operation_timeout_in_ms`) ends it with
+//! DEADLINE_EXCEEDED and cancels it on every worker; tracing returns each partition's step stats
+//! and the partition graphs in `RunMetadata`.
 //!
 //! Concurrency: steps of one session may run at once. The graph is behind a mutex; plans are
 //! built under an async mutex (so a signature registers once) and then shared by `Arc`.
@@ -17,6 +20,50 @@ use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+
+/// What a client asked of one step beyond its feeds and fetches (TF's `RunOptions`).
+#[derive(Debug, Clone, Default)]
+pub struct StepOptions {
+    /// Fail the step with DEADLINE_EXCEEDED if it has not finished by then.
+    pub timeout: Option<std::time::Duration>,
+    /// Collect every partition's step stats (`trace_level` above `NO_TRACE`).
+    pub trace: bool,
+    /// Return the partition graphs that ran.
+    pub partition_graphs: bool,
+}
+
+impl StepOptions {
+    /// From a request's `RunOptions`; a session's `operation_timeout_in_ms` applies when the
+    /// request sets no timeout of its own.
+    pub fn from_proto(options: Option<&pb::RunOptions>, session_timeout_ms: i64) -> StepOptions {
+        let default = pb::RunOptions::default();
+        let o = options.unwrap_or(&default);
+        let timeout_ms = if o.timeout_in_ms > 0 { o.timeout_in_ms } else { session_timeout_ms };
+        StepOptions {
+            timeout: (timeout_ms > 0).then(|| std::time::Duration::from_millis(timeout_ms as u64)),
+            trace: o.trace_level > 0,
+            partition_graphs: o.output_partition_graphs,
+        }
+    }
+}
+
+/// What a step gives back: the fetched tensors, in the order asked for, and its metadata.
+#[derive(Debug, Default)]
+pub struct StepOutput {
+    pub fetches: Vec<pb::TensorProto>,
+    pub metadata: pb::RunMetadata,
+}
+
+/// Spawns its future on the current runtime when dropped.
+struct SpawnOnDrop<F: std::future::Future<Output = ()> + Send + 'static>(Option<F>);
+
+impl<F: std::future::Future<Output = ()> + Send + 'static> Drop for SpawnOnDrop<F> {
+    fn drop(&mut self) {
+        if let (Some(future), Ok(runtime)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            runtime.spawn(future);
+        }
+    }
+}
 
 /// A partial run in progress: its plan, step id and the fetches still to come.
 struct PartialRun {
@@ -35,9 +82,11 @@ pub struct MasterSession {
     /// Every task with a worker session for this master session.
     tasks: Vec<String>,
     graph: Mutex<(pb::GraphDef, i64)>,
+    /// `ConfigProto.operation_timeout_in_ms` of the session (0: none).
+    operation_timeout_ms: i64,
     plans: tokio::sync::Mutex<HashMap<Signature, Arc<Plan>>>,
     partial_runs: tokio::sync::Mutex<HashMap<String, PartialRun>>,
-    callables: Mutex<HashMap<i64, Signature>>,
+    callables: Mutex<HashMap<i64, (Signature, pb::RunOptions)>>,
     next_id: AtomicI64,
 }
 
@@ -67,6 +116,7 @@ pub struct SessionParts {
     pub devices: Vec<pb::DeviceAttributes>,
     pub tasks: Vec<String>,
     pub graph: pb::GraphDef,
+    pub operation_timeout_ms: i64,
 }
 
 impl MasterSession {
@@ -79,11 +129,16 @@ impl MasterSession {
             devices: parts.devices,
             tasks: parts.tasks,
             graph: Mutex::new((parts.graph, 0)),
+            operation_timeout_ms: parts.operation_timeout_ms,
             plans: tokio::sync::Mutex::new(HashMap::new()),
             partial_runs: tokio::sync::Mutex::new(HashMap::new()),
             callables: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(0),
         }
+    }
+
+    pub fn operation_timeout_ms(&self) -> i64 {
+        self.operation_timeout_ms
     }
 
     pub fn devices(&self) -> &[pb::DeviceAttributes] {
@@ -132,13 +187,13 @@ impl MasterSession {
         Ok(plan)
     }
 
-    fn run_request(&self, graph_handle: &str, step_id: i64) -> pb::RunGraphRequest {
+    fn run_request(&self, graph_handle: &str, step_id: i64, opts: &StepOptions) -> pb::RunGraphRequest {
         pb::RunGraphRequest {
             session_handle: self.handle.clone(),
             create_worker_session_called: true,
             graph_handle: graph_handle.to_string(),
             step_id,
-            exec_opts: Some(pb::ExecutorOpts::default()),
+            exec_opts: Some(pb::ExecutorOpts { record_timeline: opts.trace, record_costs: opts.trace, ..Default::default() }),
             store_errors_in_response_body: true,
             request_id: rand::random::<i64>() & i64::MAX,
             ..Default::default()
@@ -205,8 +260,31 @@ impl MasterSession {
         }
     }
 
-    /// Runs the given partitions' `RunGraph`s; the first error aborts the step on all workers.
+    /// Runs the given partitions' `RunGraph`s within the step's timeout; the first error (or the
+    /// timeout) aborts the step on all workers.
     async fn run_partitions(
+        &self,
+        plan: &Plan,
+        requests: HashMap<usize, pb::RunGraphRequest>,
+        step_id: i64,
+        opts: &StepOptions,
+    ) -> Result<HashMap<usize, pb::RunGraphResponse>> {
+        let Some(timeout) = opts.timeout else {
+            return self.run_partitions_to_end(plan, requests, step_id).await;
+        };
+        match tokio::time::timeout(timeout, self.run_partitions_to_end(plan, requests, step_id)).await {
+            Ok(result) => result,
+            Err(_) => {
+                // Whoever runs the step cleans it up (which aborts it on every worker).
+                Err(Error::deadline_exceeded(format!(
+                    "Timed out: step {step_id} did not finish within {} ms (RunOptions.timeout_in_ms or ConfigProto.operation_timeout_in_ms)",
+                    timeout.as_millis()
+                )))
+            }
+        }
+    }
+
+    async fn run_partitions_to_end(
         &self,
         plan: &Plan,
         requests: HashMap<usize, pb::RunGraphRequest>,
@@ -244,17 +322,34 @@ impl MasterSession {
     }
 
     /// Runs one step: feeds in, fetches out, targets run.
-    pub async fn run(&self, sig: Signature, feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::TensorProto>> {
+    pub async fn run(&self, sig: Signature, feeds: Vec<(String, pb::TensorProto)>, opts: &StepOptions) -> Result<StepOutput> {
         let plan = self.plan_for(&sig).await?;
         let step_id = new_step_id();
         let mut requests: HashMap<usize, pb::RunGraphRequest> =
-            plan.partitions.iter().enumerate().map(|(i, p)| (i, self.run_request(&p.graph_handle, step_id))).collect();
+            plan.partitions.iter().enumerate().map(|(i, p)| (i, self.run_request(&p.graph_handle, step_id, opts))).collect();
         let endpoints = Self::fetch_endpoints(&plan, &sig.fetches)?;
         Self::add_feeds(&plan, &mut requests, feeds)?;
         Self::add_fetches(&mut requests, &endpoints)?;
-        let responses = self.run_partitions(&plan, requests, step_id).await;
-        tokio::spawn(self.cleanup(&plan, step_id));
-        Self::take_fetches(&mut responses?, &endpoints)
+        // Cleans the step up when it ends — or when the client gives up and this future is dropped.
+        let _cleanup = SpawnOnDrop(Some(self.cleanup(&plan, step_id)));
+        let responses = self.run_partitions(&plan, requests, step_id, opts).await;
+        Self::output(&plan, &mut responses?, &endpoints, opts)
+    }
+
+    /// The fetches and the metadata asked for.
+    fn output(plan: &Plan, responses: &mut HashMap<usize, pb::RunGraphResponse>, endpoints: &[(usize, &str)], opts: &StepOptions) -> Result<StepOutput> {
+        let fetches = Self::take_fetches(responses, endpoints)?;
+        let mut metadata = pb::RunMetadata::default();
+        if opts.trace {
+            let mut indices: Vec<&usize> = responses.keys().collect();
+            indices.sort();
+            let dev_stats = indices.into_iter().filter_map(|i| responses[i].step_stats.as_ref()).flat_map(|s| s.dev_stats.iter().cloned()).collect();
+            metadata.step_stats = Some(pb::StepStats { dev_stats });
+        }
+        if opts.partition_graphs {
+            metadata.partition_graphs = plan.partitions.iter().map(|p| p.graph.clone()).collect();
+        }
+        Ok(StepOutput { fetches, metadata })
     }
 
     /// Starts a partial run; returns its handle.
@@ -269,7 +364,13 @@ impl MasterSession {
     /// One call of a partial run: some feeds in, some fetches out. The run ends with its last fetch.
     /// The first call starts every partition; later calls go to the partitions that take this call's
     /// feeds or give its fetches, and the last one to all of them (to finish the step everywhere).
-    pub async fn partial_run(&self, handle: &str, fetches: &[String], feeds: Vec<(String, pb::TensorProto)>) -> Result<Vec<pb::TensorProto>> {
+    pub async fn partial_run(
+        &self,
+        handle: &str,
+        fetches: &[String],
+        feeds: Vec<(String, pb::TensorProto)>,
+        opts: &StepOptions,
+    ) -> Result<StepOutput> {
         let (plan, step_id, first, last) = {
             let mut runs = self.partial_runs.lock().await;
             let run = runs.get_mut(handle).ok_or_else(|| Error::invalid_argument(format!("Must run 'setup' before performing partial runs! (handle {handle})")))?;
@@ -291,7 +392,7 @@ impl MasterSession {
         let mut requests: HashMap<usize, pb::RunGraphRequest> = HashMap::new();
         for (i, p) in plan.partitions.iter().enumerate() {
             if first || last || involved.contains(&i) {
-                let mut req = self.run_request(&p.graph_handle, step_id);
+                let mut req = self.run_request(&p.graph_handle, step_id, opts);
                 req.is_partial = true;
                 req.is_last_partial_run = last;
                 requests.insert(i, req);
@@ -299,21 +400,22 @@ impl MasterSession {
         }
         Self::add_feeds(&plan, &mut requests, feeds)?;
         Self::add_fetches(&mut requests, &endpoints)?;
-        let result = self.run_partitions(&plan, requests, step_id).await;
+        let result = self.run_partitions(&plan, requests, step_id, opts).await;
         if last || result.is_err() {
             self.partial_runs.lock().await.remove(handle);
             tokio::spawn(self.cleanup(&plan, step_id));
         }
-        Self::take_fetches(&mut result?, &endpoints)
+        Self::output(&plan, &mut result?, &endpoints, opts)
     }
 
-    pub fn make_callable(&self, sig: Signature) -> i64 {
+    /// Registers a callable: a signature, and the run options every call of it uses.
+    pub fn make_callable(&self, sig: Signature, options: pb::RunOptions) -> i64 {
         let handle = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.callables.lock().insert(handle, sig);
+        self.callables.lock().insert(handle, (sig, options));
         handle
     }
 
-    pub fn callable(&self, handle: i64) -> Result<Signature> {
+    pub fn callable(&self, handle: i64) -> Result<(Signature, pb::RunOptions)> {
         self.callables.lock().get(&handle).cloned().ok_or_else(|| Error::invalid_argument(format!("No such callable handle: {handle}")))
     }
 
@@ -332,5 +434,21 @@ impl MasterSession {
             async move { w.delete_worker_session(pb::DeleteWorkerSessionRequest { session_handle: handle }).await }
         });
         let _ = futures::future::join_all(deletes).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_options_win_over_the_session_timeout_and_tracing_follows_the_trace_level() {
+        let none = StepOptions::from_proto(None, 0);
+        assert!(none.timeout.is_none() && !none.trace && !none.partition_graphs);
+        assert_eq!(StepOptions::from_proto(None, 250).timeout, Some(std::time::Duration::from_millis(250)));
+        let options = pb::RunOptions { timeout_in_ms: 40, trace_level: 3, output_partition_graphs: true, ..Default::default() };
+        let opts = StepOptions::from_proto(Some(&options), 250);
+        assert_eq!(opts.timeout, Some(std::time::Duration::from_millis(40)));
+        assert!(opts.trace && opts.partition_graphs);
     }
 }
