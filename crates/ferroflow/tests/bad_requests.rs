@@ -1,7 +1,8 @@
 //! Bad input over the wire gets the error code and message TF gives, and the server keeps serving:
 //! unknown op, wrong dtype attr, malformed tensors, unknown inputs and devices, cycles, unknown
 //! graph handles and sessions, malformed and stale rendezvous keys, retried requests, kernel errors
-//! in a step (reported in the body, and to peers waiting on the step's tensors).
+//! in a step (reported in the body, and to peers waiting on the step's tensors), and malformed gRPC
+//! messages (undecodable, compressed, cut short) sent to the calls that carry tensors.
 
 mod common;
 
@@ -259,4 +260,50 @@ async fn retried_request_is_refused_not_run_twice() {
     let after = f.w0.run_graph(run(&bump, 5, 44, true)).await;
     let code = after.unwrap_err().code;
     assert!(matches!(code, Code::FailedPrecondition | Code::NotFound), "variable is gone after CleanupAll: {code:?}");
+}
+
+/// Sends `body` as is to `path` and returns the call's gRPC status (code, message).
+async fn raw_call(address: &str, path: &'static str, body: Vec<u8>) -> (tonic::Code, String) {
+    let channel = ferroflow_grpc::channel::PeerChannel::new(address);
+    let request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(path)
+        .header(http::header::CONTENT_TYPE, "application/grpc")
+        .header(http::header::TE, "trailers")
+        .body(tonic::body::Body::new(http_body_util::Full::new(bytes::Bytes::from(body))))
+        .unwrap();
+    let response = channel.send(request).await.expect("the server answers");
+    let (parts, body) = response.into_parts();
+    if let Some(status) = tonic::Status::from_header_map(&parts.headers) {
+        return (status.code(), status.message().to_string());
+    }
+    let collected = http_body_util::BodyExt::collect(body).await.expect("a whole reply");
+    let status = tonic::Status::from_header_map(collected.trailers().expect("trailers")).expect("a grpc-status");
+    (status.code(), status.message().to_string())
+}
+
+fn framed(flag: u8, message: &[u8], declared_len: u32) -> Vec<u8> {
+    let mut out = vec![flag];
+    out.extend_from_slice(&declared_len.to_be_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+#[tokio::test]
+async fn malformed_messages_to_tensor_calls_get_clear_errors() {
+    let f = fixture().await;
+    let address = f.w0.address().to_string();
+    let junk = [0xffu8, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01];
+    for path in ["/tensorflow.WorkerService/RunGraph", "/tensorflow.WorkerService/RecvTensor"] {
+        let (code, message) = raw_call(&address, path, framed(0, &junk, junk.len() as u32)).await;
+        assert_eq!(code, tonic::Code::Internal, "{path}: {message}");
+        assert!(message.contains("failed to decode"), "{path}: {message}");
+        let (code, message) = raw_call(&address, path, framed(1, &junk, junk.len() as u32)).await;
+        assert_eq!(code, tonic::Code::Unimplemented, "{path}: {message}");
+        assert!(message.contains("compressed"), "{path}: {message}");
+        let (code, message) = raw_call(&address, path, framed(0, &junk, 100)).await;
+        assert_eq!(code, tonic::Code::DataLoss, "{path}: {message}");
+        assert!(message.contains("ended early"), "{path}: {message}");
+    }
+    still_serving(&f.w0).await;
 }
