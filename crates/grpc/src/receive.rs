@@ -276,6 +276,21 @@ mod tests {
     }
 
     #[test]
+    fn a_two_gib_tensor_fits_the_message_limit() {
+        // Zeroed allocations are not touched until read: this costs a few pages, not 2 GiB.
+        let content = Bytes::from(vec![0u8; 2 << 30]);
+        let resp = pb::RecvTensorResponse {
+            tensor: Some(pb::TensorProto { dtype: 4, tensor_content: content.clone(), ..Default::default() }),
+            ..Default::default()
+        };
+        let encoded = resp.encode_chunks().unwrap();
+        assert!(encoded.len() - GRPC_HEADER > 2 << 30 && encoded.len() - GRPC_HEADER <= crate::transport::MAX_MESSAGE_SIZE);
+        let mut assembler = MessageAssembler::new(content_path::RECV_TENSOR_RESPONSE, crate::transport::MAX_MESSAGE_SIZE);
+        assembler.push(encoded.chunks()[0].clone()).unwrap();
+        assembler.push(content.slice(..4096)).unwrap();
+    }
+
+    #[test]
     fn truncated_extra_and_compressed_bodies_are_errors() {
         let encoded = response(1000, 3).encode_chunks().unwrap();
         let mut all: Vec<u8> = encoded.chunks().iter().flat_map(|c| c.to_vec()).collect();

@@ -21,5 +21,6 @@ pub use tensorflow::*;
 /// The encoded `FileDescriptorSet` of every `.proto` file this crate declares.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ferroflow_descriptor.bin"));
 
-/// Largest message ferroflow sends or accepts: tensors of 2 GiB plus their envelope.
-pub const MAX_MESSAGE_SIZE: usize = i32::MAX as usize;
+/// Largest message ferroflow sends or accepts: what gRPC's 4-byte length prefix can describe
+/// (4 GiB - 1), so tensors of 2 GiB and more, with their envelope, fit.
+pub const MAX_MESSAGE_SIZE: usize = u32::MAX as usize;
