@@ -108,21 +108,9 @@ pub(crate) fn strides_of(dims: &[usize]) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::testutil::{node, run};
+    use crate::testutil::{Lcg, node, run};
     use ferroflow_framework::{DType, Tensor};
 
-    /// A small deterministic generator (64-bit LCG).
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            self.0 >> 33
-        }
-        fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-            v[(self.next() as usize) % v.len()]
-        }
-    }
 
     const HOSTILE: [i64; 10] = [i64::MIN, -(1 << 40), -3, -1, 0, 1, 2, 3, 1 << 40, i64::MAX];
 

@@ -17,6 +17,21 @@ pub fn node(op: &str) -> NodeBuilder {
     NodeBuilder::new(&format!("{}_node", op.to_lowercase()), op)
 }
 
+/// A small deterministic generator (64-bit LCG) for tests that throw many generated inputs at a
+/// kernel.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+
+    pub fn pick<T: Copy>(&mut self, v: &[T]) -> T {
+        v[(self.next() as usize) % v.len()]
+    }
+}
+
 /// A rendezvous that refuses everything: kernels under unit test do not communicate.
 struct NoRendezvous;
 

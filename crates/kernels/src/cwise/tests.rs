@@ -7,7 +7,7 @@
 //! "inputs": [TENSOR...], then either "outputs": [TENSOR...] or "error": {"code": "INVALID_ARGUMENT",
 //! "message": "...", "match_message": BOOL}}]}`, tensors as read by `testutil::tensor_from_json`.
 
-use crate::testutil::{dtype_by_name, node, run, tensor_from_json};
+use crate::testutil::{Lcg, dtype_by_name, node, run, tensor_from_json};
 use ferroflow_framework::{DType, Tensor};
 
 /// Compares a kernel output with TF's: same dtype and shape; floats within `rtol` relative (absolute
@@ -164,18 +164,6 @@ fn equal_with_lenient_shapes_and_select_forwards_scalar_choices() {
     assert_eq!(out.raw_bytes().unwrap().as_ptr(), a.raw_bytes().unwrap().as_ptr(), "no copy");
 }
 
-/// A small deterministic generator (64-bit LCG) for the hostile-input test.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[(self.next() as usize) % v.len()]
-    }
-}
 
 /// A tensor of a random dtype and shape (including zero-element shapes with huge other dimensions).
 fn hostile_tensor(g: &mut Lcg) -> Tensor {
