@@ -12,7 +12,7 @@ use crate::chunked::{EncodedMessage, ZeroCopyEncode};
 use crate::receive::content_path;
 use crate::transport;
 use bytes::Bytes;
-use ferroflow_distributed::WorkerInterface;
+use ferroflow_distributed::{RecvTensorReply, WorkerInterface};
 use ferroflow_framework::tensor_to_proto;
 use ferroflow_proto as pb;
 use ferroflow_proto::worker_service_server::{WorkerService, WorkerServiceServer};
@@ -41,6 +41,16 @@ impl WorkerServiceAdapter {
     }
 }
 
+/// The wire form of a worker's `RecvTensor` answer.
+fn recv_tensor_response(reply: RecvTensorReply) -> pb::RecvTensorResponse {
+    pb::RecvTensorResponse {
+        tensor: Some(tensor_to_proto(&reply.tensor)),
+        is_dead: reply.is_dead,
+        send_start_micros: reply.send_start_micros,
+        ..Default::default()
+    }
+}
+
 /// `RecvTensor` and `RunGraph` without tonic's codec.
 struct WorkerBulkMethods {
     worker: Arc<dyn WorkerInterface>,
@@ -60,13 +70,7 @@ impl BulkMethods for WorkerBulkMethods {
         match method {
             "RecvTensor" => {
                 let reply = self.worker.recv_tensor(decode_request(request)?).await?;
-                let response = pb::RecvTensorResponse {
-                    tensor: Some(tensor_to_proto(&reply.tensor)),
-                    is_dead: reply.is_dead,
-                    send_start_micros: reply.send_start_micros,
-                    ..Default::default()
-                };
-                Ok(response.encode_chunks()?)
+                Ok(recv_tensor_response(reply).encode_chunks()?)
             }
             "RunGraph" => Ok(self.worker.run_graph(decode_request(request)?).await?.encode_chunks()?),
             other => Err(Status::unimplemented(format!("{other} is not a bulk method"))),
@@ -94,12 +98,7 @@ delegate! {
     {
         async fn recv_tensor(&self, request: Request<pb::RecvTensorRequest>) -> Result<Response<pb::RecvTensorResponse>, Status> {
             let reply = self.worker.recv_tensor(request.into_inner()).await?;
-            Ok(Response::new(pb::RecvTensorResponse {
-                tensor: Some(tensor_to_proto(&reply.tensor)),
-                is_dead: reply.is_dead,
-                send_start_micros: reply.send_start_micros,
-                ..Default::default()
-            }))
+            Ok(Response::new(recv_tensor_response(reply)))
         }
     }
     get_status(pb::GetStatusRequest) -> pb::GetStatusResponse;
