@@ -2,8 +2,8 @@
 //! inputs have arrived; expensive nodes run on the compute pool (independent ones in parallel),
 //! cheap ones (by their kernel's declared cost and input size) on the thread that made them ready,
 //! as TF runs inexpensive kernels inline: a small step never pays for a thread hop. Asynchronous
-//! kernels (receives) wait on the I/O runtime without holding a compute thread. Dead tensors propagate: a
-//! node with a dead input is skipped and its outputs are dead, except kernels that take dead inputs
+//! kernels (receives) wait on the I/O runtime without holding a compute thread. Dead tensors
+//! propagate: a node with a dead input is skipped and its outputs are dead, except kernels that take dead inputs
 //! (`_Send`). The first error ends the step: it aborts the step's rendezvous, so every waiting
 //! `_Recv` (here or on peers asking for our tensors) fails too, and no new node starts.
 //!
@@ -170,16 +170,15 @@ impl StepRun {
                 self.fail(e);
                 return;
             }
-            let Some(id) = ready.pop() else {
-                match kept.take() {
-                    Some(id) => {
-                        self.run_node(id, &mut ready);
-                        continue;
-                    }
+            // Newly ready nodes first; the expensive node kept for this thread once they are done.
+            let (id, kept_here) = match ready.pop() {
+                Some(id) => (id, false),
+                None => match kept.take() {
+                    Some(id) => (id, true),
                     None => return,
-                }
+                },
             };
-            if self.is_cheap(id) {
+            if kept_here || self.is_cheap(id) {
                 self.run_node(id, &mut ready);
             } else if on_pool && kept.is_none() {
                 kept = Some(id);
