@@ -48,10 +48,6 @@ impl EncodedMessage {
         &self.chunks
     }
 
-    pub fn into_chunks(self) -> Vec<Bytes> {
-        self.chunks
-    }
-
     /// The message without its gRPC frame header, in one buffer (copies; for tests and small messages).
     pub fn to_message_bytes(&self) -> Bytes {
         let mut all = BytesMut::with_capacity(self.len());
@@ -174,23 +170,18 @@ pub fn encode_with_tensors<M: Message>(head: &M, field: u32, tensors: &[pb::Tens
     w.finish()
 }
 
-/// Messages that carry tensors and are encoded without copying them.
+/// Messages that carry tensors and are encoded without copying them: the message with its tensor
+/// field taken out is encoded by prost, then the tensors after it.
 pub trait ZeroCopyEncode: Message + Sized {
-    fn encode_chunks(mut self) -> ferroflow_framework::Result<EncodedMessage> {
-        self.encode_chunks_by_ref()
-    }
-
-    fn encode_chunks_by_ref(&mut self) -> ferroflow_framework::Result<EncodedMessage>;
+    fn encode_chunks(self) -> ferroflow_framework::Result<EncodedMessage>;
 }
 
 macro_rules! zero_copy_named {
     ($($message:ty => $field:ident = $number:expr;)*) => {
         $(impl ZeroCopyEncode for $message {
-            fn encode_chunks_by_ref(&mut self) -> ferroflow_framework::Result<EncodedMessage> {
+            fn encode_chunks(mut self) -> ferroflow_framework::Result<EncodedMessage> {
                 let tensors = std::mem::take(&mut self.$field);
-                let encoded = encode_with_named_tensors(&*self, $number, &tensors);
-                self.$field = tensors;
-                encoded
+                encode_with_named_tensors(&self, $number, &tensors)
             }
         })*
     };
@@ -204,37 +195,27 @@ zero_copy_named! {
 }
 
 impl ZeroCopyEncode for pb::RunCallableResponse {
-    fn encode_chunks_by_ref(&mut self) -> ferroflow_framework::Result<EncodedMessage> {
+    fn encode_chunks(mut self) -> ferroflow_framework::Result<EncodedMessage> {
         let tensors = std::mem::take(&mut self.fetch);
-        let encoded = encode_with_tensors(&*self, 1, &tensors);
-        self.fetch = tensors;
-        encoded
+        encode_with_tensors(&self, 1, &tensors)
     }
 }
 
 impl ZeroCopyEncode for pb::RecvTensorResponse {
-    fn encode_chunks_by_ref(&mut self) -> ferroflow_framework::Result<EncodedMessage> {
+    fn encode_chunks(mut self) -> ferroflow_framework::Result<EncodedMessage> {
         let tensor = self.tensor.take();
-        let encoded = encode_with_tensors(&*self, 1, tensor.as_slice());
-        self.tensor = tensor;
-        encoded
+        encode_with_tensors(&self, 1, tensor.as_slice())
     }
 }
 
-/// Messages without tensors: encoded as they are, in one chunk.
-macro_rules! zero_copy_plain {
-    ($($message:ty),*) => {
-        $(impl ZeroCopyEncode for $message {
-            fn encode_chunks_by_ref(&mut self) -> ferroflow_framework::Result<EncodedMessage> {
-                let mut w = ChunkWriter::new();
-                w.put_message(&*self);
-                w.finish()
-            }
-        })*
-    };
+/// A message without tensors: encoded as it is, in one chunk.
+impl ZeroCopyEncode for pb::RecvTensorRequest {
+    fn encode_chunks(self) -> ferroflow_framework::Result<EncodedMessage> {
+        let mut w = ChunkWriter::new();
+        w.put_message(&self);
+        w.finish()
+    }
 }
-
-zero_copy_plain!(pb::RecvTensorRequest);
 
 /// A gRPC body: the chunks of one message, then the trailers (`grpc-status: 0`).
 pub struct GrpcBody {

@@ -3,9 +3,10 @@
 //! cheap ones (by their kernel's declared cost and input size) on the thread that made them ready,
 //! as TF runs inexpensive kernels inline: a small step never pays for a thread hop. Asynchronous
 //! kernels (receives) wait on the I/O runtime without holding a compute thread. Dead tensors
-//! propagate: a node with a dead input is skipped and its outputs are dead, except kernels that take dead inputs
-//! (`_Send`). The first error ends the step: it aborts the step's rendezvous, so every waiting
-//! `_Recv` (here or on peers asking for our tensors) fails too, and no new node starts.
+//! propagate: a node with a dead input is skipped and its outputs are dead, except kernels that
+//! take dead inputs (`_Send`). The first error ends the step: it aborts the step's rendezvous, so
+//! every waiting `_Recv` (here or on peers asking for our tensors) fails too, and no new node
+//! starts; so does an abort from outside (a peer's failure, `CleanupGraph`).
 //!
 //! Concurrency: per-step state is shared by `Arc` among the threads running the step's nodes.
 //! Dependency counts are atomics; each input slot is written once, by the producer, before the
