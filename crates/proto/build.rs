@@ -11,6 +11,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/tensorflow/error_codes.proto",
         "proto/tensorflow/worker.proto",
         "proto/tensorflow/master.proto",
+        "proto/tensorflow/checkpoint.proto",
+        "proto/tensorflow/summary.proto",
+        "proto/tensorflow/example.proto",
+        "proto/tensorflow/meta_graph.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
