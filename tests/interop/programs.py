@@ -2,7 +2,8 @@
 
 Each program takes the session target (grpc://...) and the name of the job whose tasks 0 and 1
 hold its ops, runs a TF1-style graph with `tf.compat.v1.Session`, and returns plain data (lists,
-floats, ints, strings) so that results from two clusters can be compared.
+floats, ints, strings) so that results from two clusters can be compared. Programs of one area
+(control flow, CNNs, ...) live in `programs_<area>.py` modules, found and merged here.
 """
 import os
 
@@ -273,3 +274,21 @@ PROGRAMS = {
     "optimizers_on_dense_net": optimizers_on_dense_net,
     "seeded_random_ops": seeded_random_ops,
 }
+
+
+def _discover():
+    """Programs of an area live in their own module, `programs_<area>.py`, each with a `PROGRAMS`
+    dict; they join this one (a name defined twice is an error)."""
+    import glob
+    import importlib
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    for path in sorted(glob.glob(os.path.join(here, "programs_*.py"))):
+        module = importlib.import_module(os.path.basename(path)[:-3])
+        for name, program in module.PROGRAMS.items():
+            if name in PROGRAMS:
+                raise RuntimeError(f"program {name} is defined twice")
+            PROGRAMS[name] = program
+
+
+_discover()

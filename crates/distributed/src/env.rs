@@ -5,7 +5,7 @@ use crate::cluster::{ClusterSpec, task_name};
 use crate::rendezvous_mgr::RendezvousMgr;
 use crate::session_mgr::SessionMgr;
 use crate::worker_cache::{WorkerCache, WorkerClientFactory};
-use ferroflow_framework::{KernelRegistry, ResourceMgr, Result};
+use ferroflow_framework::{OpRegistry, ResourceMgr, Result};
 use ferroflow_runtime::{ComputePool, DeviceMgr, ExecutorEnv, LocalDevice};
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ pub struct WorkerEnv {
     /// This task's name, `/job:J/replica:0/task:T`.
     pub task_name: String,
     pub device_mgr: Arc<DeviceMgr>,
-    pub registry: Arc<KernelRegistry>,
+    pub registry: Arc<OpRegistry>,
     pub executor_env: ExecutorEnv,
     pub rendezvous_mgr: RendezvousMgr,
     pub session_mgr: SessionMgr,

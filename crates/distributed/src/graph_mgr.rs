@@ -5,7 +5,7 @@
 //! Concurrency: the handle map is behind a mutex held only for insert/lookup/remove; registered
 //! graphs are immutable and shared by `Arc` with the steps running them.
 
-use ferroflow_framework::{Error, KernelRegistry, Result};
+use ferroflow_framework::{Error, OpRegistry, Result};
 use ferroflow_proto::GraphDef;
 use ferroflow_runtime::{DeviceMgr, Executor, ExecutorEnv, Graph};
 use parking_lot::Mutex;
@@ -39,7 +39,18 @@ impl GraphMgr {
     }
 
     /// Validates and builds a partition; returns its handle.
-    pub fn register(&self, def: &GraphDef, registry: &KernelRegistry, devices: &DeviceMgr, env: ExecutorEnv) -> Result<String> {
+    pub fn register(&self, def: &GraphDef, registry: &OpRegistry, devices: &DeviceMgr, env: ExecutorEnv) -> Result<String> {
+        // A partition may still hold functional ops (from a master that does not lower them):
+        // lowered here, as the master would have.
+        let lowered;
+        let def = if ferroflow_runtime::lower::has_functional_ops(def) {
+            let mut g = def.clone();
+            ferroflow_runtime::lower::lower_functional_ops(&mut g, registry)?;
+            lowered = g;
+            &lowered
+        } else {
+            def
+        };
         let graph = Graph::build(def, registry, devices)?;
         let device = devices.lookup(&graph.device_name)?;
         let handle = format!("{:016x}", self.next_id.fetch_add(1, Ordering::Relaxed) + 1);

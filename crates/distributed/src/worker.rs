@@ -98,7 +98,7 @@ impl Worker {
             if value.is_dead {
                 return Err(Error::invalid_argument(format!("The tensor returned for {name} was not valid.")));
             }
-            out.push(pb::NamedTensorProto { name: name.clone(), tensor: Some(tensor_to_proto(&value.tensor)) });
+            out.push(pb::NamedTensorProto { name: name.clone(), tensor: Some(tensor_to_proto(&value.tensor)?) });
         }
         Ok(out)
     }

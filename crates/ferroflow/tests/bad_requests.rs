@@ -66,7 +66,7 @@ async fn register_graph_refuses_bad_graphs_with_tf_codes() {
     let a = const_node("a", &Tensor::from_vec(vec![1, 1], vec![1.0f32]).unwrap()).device(&d0).build();
     expect(register(&f.w0, vec![a.clone(), bad_dtype]).await, Code::InvalidArgument, "attr 'T'");
 
-    let mut short = tensor_to_proto(&Tensor::from_vec(vec![2, 2], vec![1.0f32; 4]).unwrap());
+    let mut short = tensor_to_proto(&Tensor::from_vec(vec![2, 2], vec![1.0f32; 4]).unwrap()).unwrap();
     short.tensor_content = short.tensor_content.slice(0..12);
     let malformed = NodeDefBuilder::new("c", "Const")
         .device(&d0)

@@ -44,6 +44,12 @@ fn generated_tables() -> String {
     for op in ops {
         out.push_str(&format!("| `{op}` | implemented |\n"));
     }
+    let registry = ferroflow_kernels::registry();
+    let lowered: Vec<&str> = registry.definitions().into_iter().filter(|d| d.kernel.is_none()).map(|d| d.name).collect();
+    out.push_str(&format!("\n### Ops rewritten before they run ({})\n\n| op | status |\n| --- | --- |\n", lowered.len()));
+    for op in lowered {
+        out.push_str(&format!("| `{op}` | lowered into `Switch`/`Merge`/`Enter`/`Exit`/`NextIteration` and inlined function bodies |\n"));
+    }
     out.push_str("<!-- generated:end -->\n");
     out
 }

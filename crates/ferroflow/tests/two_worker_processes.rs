@@ -72,7 +72,7 @@ async fn hundred_steps_cross_two_worker_processes() {
             create_worker_session_called: true,
             graph_handle: h0.clone(),
             step_id,
-            send: vec![pb::NamedTensorProto { name: key_x.clone(), tensor: Some(tensor_to_proto(&x)) }],
+            send: vec![pb::NamedTensorProto { name: key_x.clone(), tensor: Some(tensor_to_proto(&x).unwrap()) }],
             store_errors_in_response_body: true,
             request_id: rand::random(),
             ..Default::default()

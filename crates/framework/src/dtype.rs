@@ -18,6 +18,7 @@ pub enum DType {
     Bool = 10,
     UInt16 = 17,
     Resource = 20,
+    Variant = 21,
     UInt32 = 22,
     UInt64 = 23,
 }
@@ -38,6 +39,7 @@ impl DType {
             10 => DType::Bool,
             17 => DType::UInt16,
             20 => DType::Resource,
+            21 => DType::Variant,
             22 => DType::UInt32,
             23 => DType::UInt64,
             _ => {
@@ -51,7 +53,7 @@ impl DType {
         self as i32
     }
 
-    /// Bytes per element for fixed-size types; `None` for string and resource.
+    /// Bytes per element for fixed-size types; `None` for string, resource and variant.
     pub fn size(self) -> Option<usize> {
         use DType::*;
         Some(match self {
@@ -59,7 +61,7 @@ impl DType {
             Double | Int64 | UInt64 => 8,
             UInt8 | Int8 | Bool => 1,
             Int16 | UInt16 => 2,
-            String | Resource => return None,
+            String | Resource | Variant => return None,
         })
     }
 
@@ -78,6 +80,7 @@ impl DType {
             Bool => "bool",
             UInt16 => "uint16",
             Resource => "resource",
+            Variant => "variant",
             UInt32 => "uint32",
             UInt64 => "uint64",
         }

@@ -1,5 +1,5 @@
-//! The kernel interface: how an op is built from its `NodeDef` and run within a step, and the
-//! registry that maps op names to kernel factories.
+//! The kernel interface: how an op's kernel is built from its `NodeDef` and run within a step.
+//! (Which factory builds which op is the op's definition: `op_def`.)
 //!
 //! Kernels are built once per registered graph and shared by all its steps, so they are
 //! `Send + Sync` and keep no per-step state; per-step state lives in `StepContext`. Synchronous
@@ -7,14 +7,16 @@
 //! while they wait.
 
 use crate::attrs::Attrs;
+use crate::op_def::{Cost, OpDef};
 use crate::error::{Error, Result};
 use crate::rendezvous::Rendezvous;
 use crate::resource::ResourceMgr;
-use crate::tensor::Tensor;
-use ferroflow_proto::{AttrValue, NodeDef};
+use crate::dtype::TensorElement;
+use crate::shape::TensorShape;
+use crate::tensor::{Tensor, TensorBuf};
+use ferroflow_proto::NodeDef;
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Arguments and return values of a graph run as a function (`_Arg` / `_Retval`).
@@ -41,18 +43,42 @@ pub struct StepContext {
     pub call_frame: Option<Arc<CallFrame>>,
 }
 
+/// Where in a step's control flow a node runs: TF's frame id (0 for the root frame, a hash of the
+/// frame's ancestry in a loop) and iteration; rendezvous keys of transfers inside loops carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct FrameIter {
+    pub frame_id: u64,
+    pub iter: i64,
+}
+
+impl FrameIter {
+    pub const ROOT: FrameIter = FrameIter { frame_id: 0, iter: 0 };
+}
+
 /// A synchronous kernel's view of one execution of its node.
 pub struct OpKernelContext<'a> {
     pub step: &'a Arc<StepContext>,
     pub node_name: &'a str,
     inputs: &'a [Tensor],
+    /// Per input: true when it is dead (its tensor is then an empty placeholder). Empty when none is.
+    dead_inputs: &'a [bool],
     outputs: Vec<Option<Tensor>>,
-    is_input_dead: bool,
+    frame_iter: FrameIter,
 }
 
 impl<'a> OpKernelContext<'a> {
-    pub fn new(step: &'a Arc<StepContext>, node_name: &'a str, inputs: &'a [Tensor], num_outputs: usize, is_input_dead: bool) -> Self {
-        OpKernelContext { step, node_name, inputs, outputs: vec![None; num_outputs], is_input_dead }
+    pub fn new(step: &'a Arc<StepContext>, node_name: &'a str, inputs: &'a [Tensor], num_outputs: usize, dead_inputs: &'a [bool]) -> Self {
+        OpKernelContext { step, node_name, inputs, dead_inputs, outputs: vec![None; num_outputs], frame_iter: FrameIter::ROOT }
+    }
+
+    /// The frame and iteration this execution of the node belongs to.
+    pub fn with_frame_iter(mut self, frame_iter: FrameIter) -> Self {
+        self.frame_iter = frame_iter;
+        self
+    }
+
+    pub fn frame_iter(&self) -> FrameIter {
+        self.frame_iter
     }
 
     pub fn num_inputs(&self) -> usize {
@@ -67,13 +93,31 @@ impl<'a> OpKernelContext<'a> {
         self.inputs
     }
 
-    /// True when an input was dead (only `_Send` and friends ever run with dead inputs).
+    /// True when an input was dead (only `_Send`, `Merge` and friends ever run with dead inputs).
     pub fn is_input_dead(&self) -> bool {
-        self.is_input_dead
+        self.dead_inputs.iter().any(|&d| d)
+    }
+
+    /// True when input `i` is dead.
+    pub fn input_is_dead(&self, i: usize) -> bool {
+        self.dead_inputs.get(i).copied().unwrap_or(false)
     }
 
     pub fn set_output(&mut self, i: usize, t: Tensor) {
         self.outputs[i] = Some(t);
+    }
+
+    /// A zeroed buffer for an output of `shape`, reserved against the process's memory budget:
+    /// RESOURCE_EXHAUSTED with TF's OOM message when it does not fit. How kernels allocate
+    /// outputs whose size comes from their inputs.
+    pub fn allocate<T: TensorElement>(&self, shape: impl Into<TensorShape>) -> Result<TensorBuf<T>> {
+        TensorBuf::zeroed(shape, &self.step.device_name)
+    }
+
+    /// A buffer for an output of `shape` holding `f(i)` at flat index `i`, reserved like
+    /// [`OpKernelContext::allocate`] and not zeroed first.
+    pub fn allocate_with<T: TensorElement>(&self, shape: impl Into<TensorShape>, f: impl FnMut(usize) -> T) -> Result<TensorBuf<T>> {
+        TensorBuf::from_fn(shape, &self.step.device_name, f)
     }
 
     pub fn num_outputs(&self) -> usize {
@@ -89,6 +133,11 @@ impl<'a> OpKernelContext<'a> {
             .map(|(i, o)| o.ok_or_else(|| Error::internal(format!("Node {name} did not set output {i}"))))
             .collect()
     }
+
+    /// The outputs as set, unset ones `None` (dead, for kernels that may leave outputs unset).
+    pub fn into_outputs(self) -> Vec<Option<Tensor>> {
+        self.outputs
+    }
 }
 
 /// A kernel that computes its outputs on the calling thread.
@@ -102,6 +151,7 @@ pub struct AsyncKernelContext {
     pub node_name: Arc<str>,
     pub inputs: Vec<Tensor>,
     pub is_input_dead: bool,
+    pub frame_iter: FrameIter,
 }
 
 /// What an asynchronous kernel produces: its outputs, or the mark that they are dead.
@@ -120,51 +170,59 @@ pub enum KernelKind {
     Async(Box<dyn AsyncOpKernel>),
 }
 
-/// How much work a kernel does: the executor runs cheap kernels on whatever thread made them
-/// ready (as TF runs inexpensive kernels inline) and sends the others to the compute pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum KernelCost {
-    /// Constant work whatever the inputs (metadata, buffer sharing, rendezvous hand-offs).
-    Trivial,
-    /// Work and output size bounded by the size of the inputs (element-wise math, reductions,
-    /// small matrix products): cheap when the inputs are small.
-    ProportionalToInputs,
-    /// Anything else, including ops whose output size comes from an input's value (`Fill`, `Tile`).
-    #[default]
-    Expensive,
-}
-
 /// A kernel built for one node.
 pub struct Kernel {
     pub kind: KernelKind,
     pub num_outputs: usize,
-    /// True for kernels that run dead inputs instead of skipping them (`_Send`, `_Retval`).
+    /// True for kernels that run dead inputs instead of skipping them (`_Send`, `_Recv`, `Merge`).
     pub runs_on_dead_input: bool,
-    /// Set by the registry from the op's declared cost.
-    pub cost: KernelCost,
+    /// True for kernels whose outputs may be left unset, which makes them dead (`Switch`).
+    pub may_leave_outputs_unset: bool,
+    /// How much work the kernel does: set by a factory that knows better than its op's definition,
+    /// else by the registry from the definition.
+    pub cost: Option<Cost>,
 }
 
 impl Kernel {
     pub fn sync(k: impl OpKernel + 'static, num_outputs: usize) -> Kernel {
-        Kernel { kind: KernelKind::Sync(Box::new(k)), num_outputs, runs_on_dead_input: false, cost: KernelCost::Expensive }
+        Kernel { kind: KernelKind::Sync(Box::new(k)), num_outputs, runs_on_dead_input: false, may_leave_outputs_unset: false, cost: None }
     }
 
     pub fn asynchronous(k: impl AsyncOpKernel + 'static, num_outputs: usize) -> Kernel {
-        Kernel { kind: KernelKind::Async(Box::new(k)), num_outputs, runs_on_dead_input: false, cost: KernelCost::Expensive }
+        Kernel { kind: KernelKind::Async(Box::new(k)), num_outputs, runs_on_dead_input: false, may_leave_outputs_unset: false, cost: None }
+    }
+
+    /// Overrides the cost its op's definition declares (a factory that knows the attrs can tell).
+    pub fn with_cost(mut self, cost: Cost) -> Kernel {
+        self.cost = Some(cost);
+        self
+    }
+
+    /// The kernel's cost (its op's, unless the factory set one).
+    pub fn cost(&self) -> &Cost {
+        self.cost.as_ref().unwrap_or(&Cost::Expensive)
     }
 
     pub fn on_dead_input(mut self) -> Kernel {
         self.runs_on_dead_input = true;
         self
     }
+
+    /// The kernel may leave outputs unset; they are dead (`Switch` sets only the taken branch).
+    pub fn with_optional_outputs(mut self) -> Kernel {
+        self.may_leave_outputs_unset = true;
+        self
+    }
 }
 
-/// What a factory sees of the node it builds a kernel for.
+/// What a factory sees of the node it builds a kernel for (its attrs with defaults filled in,
+/// already validated against the op's definition).
 pub struct KernelInit<'a> {
     pub node: &'a NodeDef,
     pub attrs: Attrs<'a>,
     /// Number of data inputs (control inputs excluded).
     pub num_inputs: usize,
+    pub op_def: &'a OpDef,
 }
 
 impl KernelInit<'_> {
@@ -181,80 +239,3 @@ impl KernelInit<'_> {
 }
 
 pub type KernelFactory = fn(&KernelInit<'_>) -> Result<Kernel>;
-
-/// Op name -> kernel factory, plus the attrs TF's op definitions give default values.
-#[derive(Default, Clone)]
-pub struct KernelRegistry {
-    factories: HashMap<&'static str, KernelFactory>,
-    defaults: HashMap<&'static str, Vec<(&'static str, AttrValue)>>,
-    costs: HashMap<&'static str, KernelCost>,
-}
-
-impl KernelRegistry {
-    pub fn new() -> KernelRegistry {
-        KernelRegistry::default()
-    }
-
-    pub fn register(&mut self, op: &'static str, factory: KernelFactory) {
-        self.factories.insert(op, factory);
-    }
-
-    /// Declares an attr's default value for an op: a node that omits it gets it, as TF's
-    /// `AddDefaultsToNodeDef` does before a kernel is built.
-    pub fn set_default(&mut self, op: &'static str, attr: &'static str, value: AttrValue) {
-        let list = self.defaults.entry(op).or_default();
-        list.retain(|(a, _)| *a != attr);
-        list.push((attr, value));
-    }
-
-    /// Declares how much work an op's kernel does (ops never declared are `Expensive`).
-    pub fn set_cost(&mut self, op: &'static str, cost: KernelCost) {
-        self.costs.insert(op, cost);
-    }
-
-    pub fn cost(&self, op: &str) -> KernelCost {
-        self.costs.get(op).copied().unwrap_or_default()
-    }
-
-    pub fn contains(&self, op: &str) -> bool {
-        self.factories.contains_key(op)
-    }
-
-    /// Every registered op name, sorted.
-    pub fn op_names(&self) -> Vec<&'static str> {
-        let mut v: Vec<_> = self.factories.keys().copied().collect();
-        v.sort_unstable();
-        v
-    }
-
-    /// Builds the kernel of a node: NOT_FOUND for an unregistered op (TF's wording), the factory's
-    /// error (with the node named) otherwise.
-    pub fn build(&self, node: &NodeDef, num_inputs: usize) -> Result<Kernel> {
-        let factory = self.factories.get(node.op.as_str()).ok_or_else(|| {
-            Error::not_found(format!(
-                "Op type not registered '{}' in binary running on ferroflow. Make sure the Op and Kernel are registered in the binary running in this process.",
-                node.op
-            ))
-        })?;
-        let missing: Vec<&(&'static str, AttrValue)> = self
-            .defaults
-            .get(node.op.as_str())
-            .map(|d| d.iter().filter(|(a, _)| !node.attr.contains_key(*a)).collect())
-            .unwrap_or_default();
-        let completed;
-        let node = if missing.is_empty() {
-            node
-        } else {
-            let mut n = node.clone();
-            for (attr, value) in missing {
-                n.attr.insert(attr.to_string(), value.clone());
-            }
-            completed = n;
-            &completed
-        };
-        let init = KernelInit { node, attrs: Attrs::new(node), num_inputs };
-        let mut kernel = factory(&init).map_err(|e| if e.message.contains("{{node ") { e } else { e.with_node(&node.name) })?;
-        kernel.cost = self.cost(&node.op);
-        Ok(kernel)
-    }
-}

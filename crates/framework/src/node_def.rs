@@ -63,7 +63,8 @@ impl NodeDefBuilder {
     }
 
     pub fn attr_tensor(self, k: &str, t: &Tensor) -> Self {
-        self.set(k, attr_value::Value::Tensor(tensor_to_proto(t)))
+        // Builders make attrs of plain tensors; a variant (which has no attr form) becomes an empty tensor.
+        self.set(k, attr_value::Value::Tensor(tensor_to_proto(t).unwrap_or_default()))
     }
 
     pub fn attr_shape(self, k: &str, dims: &[i64]) -> Self {
@@ -78,6 +79,16 @@ impl NodeDefBuilder {
     pub fn attr_list_int(self, k: &str, v: &[i64]) -> Self {
         let list = attr_value::ListValue { i: v.to_vec(), ..Default::default() };
         self.set(k, attr_value::Value::List(list))
+    }
+
+    pub fn attr_list_type(self, k: &str, v: &[DType]) -> Self {
+        let list = attr_value::ListValue { r#type: v.iter().map(|d| d.to_proto()).collect(), ..Default::default() };
+        self.set(k, attr_value::Value::List(list))
+    }
+
+    /// A shape attr of unknown rank (what `Placeholder` and `VarHandleOp` get when no shape is known).
+    pub fn attr_unknown_shape(self, k: &str) -> Self {
+        self.set(k, attr_value::Value::Shape(ferroflow_proto::TensorShapeProto { dim: vec![], unknown_rank: true }))
     }
 
     pub fn build(self) -> NodeDef {

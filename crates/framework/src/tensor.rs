@@ -4,7 +4,9 @@
 
 use crate::dtype::{DType, TensorElement};
 use crate::error::{Error, Result};
+use crate::memory::Reservation;
 use crate::resource::ResourceHandle;
+use crate::variant::Variant;
 use crate::shape::TensorShape;
 use bytes::Bytes;
 use std::borrow::Cow;
@@ -17,6 +19,7 @@ enum TensorData {
     Pod(Bytes),
     Strings(Arc<[Bytes]>),
     Resources(Arc<[ResourceHandle]>),
+    Variants(Arc<[Variant]>),
 }
 
 /// An n-dimensional array of one element type.
@@ -27,12 +30,77 @@ pub struct Tensor {
     data: TensorData,
 }
 
-/// Owns a `Vec<T>` and exposes it as bytes, so `Bytes` can wrap it without a copy.
-struct PodVec<T>(Vec<T>);
+/// Owns a `Vec<T>` and exposes it as bytes, so `Bytes` can wrap it without a copy; holds the
+/// buffer's memory reservation, if it has one, until the last tensor sharing it is gone.
+struct PodVec<T> {
+    data: Vec<T>,
+    _reservation: Option<Reservation>,
+}
+
+impl<T> PodVec<T> {
+    fn unaccounted(data: Vec<T>) -> PodVec<T> {
+        PodVec { data, _reservation: None }
+    }
+}
 
 impl<T: bytemuck::Pod> AsRef<[u8]> for PodVec<T> {
     fn as_ref(&self) -> &[u8] {
-        bytemuck::cast_slice(&self.0)
+        bytemuck::cast_slice(&self.data)
+    }
+}
+
+/// A tensor's buffer being written by a kernel: elements reserved against the process's memory
+/// budget ([`crate::memory`]) before they were allocated, zeroed, writable; `into_tensor` makes it
+/// the tensor's buffer without a copy.
+pub struct TensorBuf<T> {
+    data: Vec<T>,
+    shape: TensorShape,
+    reservation: Reservation,
+}
+
+impl<T: TensorElement> TensorBuf<T> {
+    /// A zeroed buffer for a tensor of `shape`; RESOURCE_EXHAUSTED (TF's OOM message, naming
+    /// `device`) when it does not fit in the budget or in memory.
+    pub fn zeroed(shape: impl Into<TensorShape>, device: &str) -> Result<TensorBuf<T>> {
+        let shape = shape.into();
+        let reservation = crate::memory::reserve_tensor(&shape, T::DTYPE, 0, device)?;
+        let n = usize::try_from(shape.dims().iter().product::<i64>()).map_err(|_| crate::memory::oom_error(shape.dims(), T::DTYPE, device))?;
+        let data = bytemuck::allocation::try_zeroed_vec::<T>(n).map_err(|_| crate::memory::oom_error(shape.dims(), T::DTYPE, device))?;
+        Ok(TensorBuf { data, shape, reservation })
+    }
+
+    /// A buffer for a tensor of `shape` holding `f(i)` at each flat index `i` (not zeroed first).
+    pub fn from_fn(shape: impl Into<TensorShape>, device: &str, f: impl FnMut(usize) -> T) -> Result<TensorBuf<T>> {
+        let shape = shape.into();
+        let reservation = crate::memory::reserve_tensor(&shape, T::DTYPE, 0, device)?;
+        let n = usize::try_from(shape.dims().iter().product::<i64>()).map_err(|_| crate::memory::oom_error(shape.dims(), T::DTYPE, device))?;
+        let mut data = Vec::new();
+        data.try_reserve_exact(n).map_err(|_| crate::memory::oom_error(shape.dims(), T::DTYPE, device))?;
+        data.extend((0..n).map(f));
+        Ok(TensorBuf { data, shape, reservation })
+    }
+
+    pub fn shape(&self) -> &TensorShape {
+        &self.shape
+    }
+
+    /// The tensor this buffer becomes (no copy).
+    pub fn into_tensor(self) -> Tensor {
+        let owner = PodVec { data: self.data, _reservation: Some(self.reservation) };
+        Tensor { dtype: T::DTYPE, shape: self.shape, data: TensorData::Pod(Bytes::from_owner(owner)) }
+    }
+}
+
+impl<T> std::ops::Deref for TensorBuf<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.data
+    }
+}
+
+impl<T> std::ops::DerefMut for TensorBuf<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        &mut self.data
     }
 }
 
@@ -46,12 +114,12 @@ impl Tensor {
                 values.len()
             )));
         }
-        Ok(Tensor { dtype: T::DTYPE, shape, data: TensorData::Pod(Bytes::from_owner(PodVec(values))) })
+        Ok(Tensor { dtype: T::DTYPE, shape, data: TensorData::Pod(Bytes::from_owner(PodVec::unaccounted(values))) })
     }
 
     /// A scalar tensor.
     pub fn scalar<T: TensorElement>(value: T) -> Tensor {
-        Tensor { dtype: T::DTYPE, shape: TensorShape::scalar(), data: TensorData::Pod(Bytes::from_owner(PodVec(vec![value]))) }
+        Tensor { dtype: T::DTYPE, shape: TensorShape::scalar(), data: TensorData::Pod(Bytes::from_owner(PodVec::unaccounted(vec![value]))) }
     }
 
     /// A tensor over raw little-endian bytes of a fixed-size dtype; the length must match the shape.
@@ -92,13 +160,26 @@ impl Tensor {
         Ok(Tensor { dtype: DType::Resource, shape, data: TensorData::Resources(values.into()) })
     }
 
-    /// A tensor of zeros (empty strings, `false`) of any dtype but resource.
+    pub fn from_variants(shape: impl Into<TensorShape>, values: Vec<Variant>) -> Result<Tensor> {
+        let shape = shape.into();
+        if values.len() != shape.num_elements() {
+            return Err(Error::invalid_argument(format!("{} variants cannot fill shape {shape}", values.len())));
+        }
+        Ok(Tensor { dtype: DType::Variant, shape, data: TensorData::Variants(values.into()) })
+    }
+
+    /// A scalar variant tensor.
+    pub fn variant(value: Variant) -> Tensor {
+        Tensor { dtype: DType::Variant, shape: TensorShape::scalar(), data: TensorData::Variants(vec![value].into()) }
+    }
+
+    /// A tensor of zeros (empty strings, `false`) of any dtype but resource and variant.
     pub fn zeros(dtype: DType, shape: impl Into<TensorShape>) -> Result<Tensor> {
         let shape = shape.into();
         let n = shape.num_elements();
         match dtype {
             DType::String => Tensor::from_strings(shape, vec![Bytes::new(); n]),
-            DType::Resource => Err(Error::invalid_argument("resource tensors have no zero value")),
+            DType::Resource | DType::Variant => Err(Error::invalid_argument(format!("{dtype} tensors have no zero value"))),
             _ => {
                 let size = dtype.size().unwrap_or(1);
                 Tensor::from_bytes(dtype, shape, Bytes::from(vec![0u8; n * size]))
@@ -152,6 +233,7 @@ impl Tensor {
             TensorData::Pod(b) => b.len(),
             TensorData::Strings(s) => s.iter().map(|b| b.len()).sum(),
             TensorData::Resources(r) => r.len() * std::mem::size_of::<ResourceHandle>(),
+            TensorData::Variants(v) => v.len() * std::mem::size_of::<Variant>(),
         }
     }
 
@@ -205,6 +287,13 @@ impl Tensor {
         }
     }
 
+    pub fn variants(&self) -> Result<&[Variant]> {
+        match &self.data {
+            TensorData::Variants(v) => Ok(v),
+            _ => Err(self.type_error(DType::Variant)),
+        }
+    }
+
     /// Values as `i64` for any integer tensor (int32 or int64), as shape-like inputs are given.
     pub fn to_i64_vec(&self) -> Result<Vec<i64>> {
         match self.dtype {
@@ -223,6 +312,7 @@ impl Tensor {
             (TensorData::Pod(a), TensorData::Pod(b)) => a == b,
             (TensorData::Strings(a), TensorData::Strings(b)) => a == b,
             (TensorData::Resources(a), TensorData::Resources(b)) => a == b,
+            (TensorData::Variants(a), TensorData::Variants(b)) => a == b,
             _ => false,
         }
     }
@@ -237,6 +327,7 @@ impl std::fmt::Debug for Tensor {
         }, match self.dtype {
             DType::Bool => self.bools().map(|v| format!("{:?}", &v[..v.len().min(SHOW)])).unwrap_or_default(),
             DType::String => self.strings().map(|v| format!("{:?}", &v[..v.len().min(SHOW)])).unwrap_or_default(),
+            DType::Variant => self.variants().map(|v| format!("{:?}", &v[..v.len().min(SHOW)])).unwrap_or_default(),
             _ => self.resource_handles().map(|v| format!("{:?}", &v[..v.len().min(SHOW)])).unwrap_or_default(),
         });
         write!(f, "{body}")

@@ -83,11 +83,18 @@ pub fn tensor_from_proto(p: &TensorProto) -> Result<Tensor> {
             }
             Tensor::from_resources(shape, p.resource_handle_val.iter().map(ResourceHandle::from_proto).collect())
         }
+        DType::Variant => {
+            if p.variant_val.len() != n {
+                return Err(parse_error(p, "variant count does not match shape"));
+            }
+            Tensor::from_variants(shape, p.variant_val.iter().map(crate::variant::decode).collect::<Result<_>>()?)
+        }
     }
 }
 
-/// Encodes a tensor: `tensor_content` for fixed-size types (sharing the buffer), typed fields otherwise.
-pub fn tensor_to_proto(t: &Tensor) -> TensorProto {
+/// Encodes a tensor: `tensor_content` for fixed-size types (sharing the buffer), typed fields
+/// otherwise. Fails only for variants that cannot leave their task.
+pub fn tensor_to_proto(t: &Tensor) -> Result<TensorProto> {
     let mut p = TensorProto {
         dtype: t.dtype().to_proto(),
         tensor_shape: Some(t.shape().to_proto()),
@@ -98,9 +105,10 @@ pub fn tensor_to_proto(t: &Tensor) -> TensorProto {
         DType::Resource => {
             p.resource_handle_val = t.resource_handles().map(|r| r.iter().map(|h| h.to_proto()).collect()).unwrap_or_default()
         }
+        DType::Variant => p.variant_val = t.variants()?.iter().map(|v| v.0.encode()).collect::<Result<_>>()?,
         _ => p.tensor_content = t.raw_bytes().cloned().unwrap_or_default(),
     }
-    p
+    Ok(p)
 }
 
 #[cfg(test)]
@@ -124,7 +132,7 @@ mod tests {
     #[test]
     fn content_round_trips_without_copy() {
         let t = Tensor::from_vec(vec![2], vec![3.5f64, -1.0]).unwrap();
-        let p = tensor_to_proto(&t);
+        let p = tensor_to_proto(&t).unwrap();
         assert_eq!(p.tensor_content.as_ptr(), t.raw_bytes().unwrap().as_ptr());
         let encoded = Bytes::from(p.encode_to_vec());
         let decoded = TensorProto::decode(encoded.clone()).unwrap();
@@ -146,11 +154,11 @@ mod tests {
     #[test]
     fn strings_bools_and_resources_round_trip() {
         let s = Tensor::from_strings(vec![2], vec![Bytes::from_static(b"a"), Bytes::from_static(b"bc")]).unwrap();
-        assert!(tensor_from_proto(&tensor_to_proto(&s)).unwrap().same_contents(&s));
+        assert!(tensor_from_proto(&tensor_to_proto(&s).unwrap()).unwrap().same_contents(&s));
         let b = Tensor::from_bools(vec![3], vec![true, false, true]).unwrap();
-        assert!(tensor_from_proto(&tensor_to_proto(&b)).unwrap().same_contents(&b));
+        assert!(tensor_from_proto(&tensor_to_proto(&b).unwrap()).unwrap().same_contents(&b));
         let h = ResourceHandle { name: "v".into(), container: "localhost".into(), ..Default::default() };
         let r = Tensor::from_resources(TensorShape::scalar(), vec![h]).unwrap();
-        assert!(tensor_from_proto(&tensor_to_proto(&r)).unwrap().same_contents(&r));
+        assert!(tensor_from_proto(&tensor_to_proto(&r).unwrap()).unwrap().same_contents(&r));
     }
 }

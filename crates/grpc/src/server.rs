@@ -42,13 +42,13 @@ impl WorkerServiceAdapter {
 }
 
 /// The wire form of a worker's `RecvTensor` answer.
-fn recv_tensor_response(reply: RecvTensorReply) -> pb::RecvTensorResponse {
-    pb::RecvTensorResponse {
-        tensor: Some(tensor_to_proto(&reply.tensor)),
+fn recv_tensor_response(reply: RecvTensorReply) -> ferroflow_framework::Result<pb::RecvTensorResponse> {
+    Ok(pb::RecvTensorResponse {
+        tensor: Some(tensor_to_proto(&reply.tensor)?),
         is_dead: reply.is_dead,
         send_start_micros: reply.send_start_micros,
         ..Default::default()
-    }
+    })
 }
 
 /// `RecvTensor` and `RunGraph` without tonic's codec.
@@ -70,7 +70,7 @@ impl BulkMethods for WorkerBulkMethods {
         match method {
             "RecvTensor" => {
                 let reply = self.worker.recv_tensor(decode_request(request)?).await?;
-                Ok(recv_tensor_response(reply).encode_chunks()?)
+                Ok(recv_tensor_response(reply)?.encode_chunks()?)
             }
             "RunGraph" => Ok(self.worker.run_graph(decode_request(request)?).await?.encode_chunks()?),
             other => Err(Status::unimplemented(format!("{other} is not a bulk method"))),
@@ -98,7 +98,7 @@ delegate! {
     {
         async fn recv_tensor(&self, request: Request<pb::RecvTensorRequest>) -> Result<Response<pb::RecvTensorResponse>, Status> {
             let reply = self.worker.recv_tensor(request.into_inner()).await?;
-            Ok(Response::new(recv_tensor_response(reply)))
+            Ok(Response::new(recv_tensor_response(reply)?))
         }
     }
     get_status(pb::GetStatusRequest) -> pb::GetStatusResponse;

@@ -22,9 +22,9 @@ mod slice;
 mod strided;
 mod transpose;
 
-use ferroflow_framework::{Error, Kernel, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape};
+use ferroflow_framework::{Error, Kernel, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape};
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
+pub(crate) fn register(reg: &mut OpRegistry) {
     basic::register(reg);
     broadcast_to::register(reg);
     concat_offset::register(reg);

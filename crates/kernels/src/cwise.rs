@@ -25,10 +25,10 @@ mod unary;
 pub(crate) mod tests;
 
 use bytes::Bytes;
-use ferroflow_framework::{DType, Error, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{DType, Error, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 use std::borrow::Cow;
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
+pub(crate) fn register(reg: &mut OpRegistry) {
     binary::register(reg);
     unary::register(reg);
     select::register(reg);

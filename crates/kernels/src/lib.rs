@@ -1,18 +1,18 @@
-//! ferroflow's CPU kernels, one op family per module, registered by op name.
+//! ferroflow's CPU kernels, one op family per module. Each family's `register` defines its ops
+//! (signature in TF's syntax, cost, kernel factory) in one place per op.
 //!
-//! [`registry`] returns the process-wide registry holding every kernel here. Kernels are stateless
+//! [`registry`] returns the process-wide registry holding every op here. Kernels are stateless
 //! between steps (state lives in resources and the step context) and run on whatever compute thread
 //! the executor gives them; the few that parallelize internally use rayon's global pool.
 //!
 //! Families: [`array`] (constants, shapes, gathers), [`cwise`] (element-wise math with broadcasting),
 //! [`reduction`], [`matmul`], [`nn`], [`random`] (TF's Philox generator), [`variable`], [`training`],
-//! [`sendrecv`] (`_Send`, `_Recv`, `_Arg`, `_Retval`).
+//! [`sendrecv`] (`_Send`, `_Recv`, `_Arg`, `_Retval`), [`control_flow`] (`Switch`, `Merge`, `Enter`, ...).
 
 pub mod array;
 pub mod broadcast;
-mod costs;
+pub mod control_flow;
 pub mod cwise;
-mod defaults;
 pub mod matmul;
 pub mod nn;
 pub mod philox;
@@ -26,12 +26,13 @@ pub mod variable;
 #[cfg(test)]
 pub(crate) mod testutil;
 
-use ferroflow_framework::KernelRegistry;
+use ferroflow_framework::OpRegistry;
 use std::sync::{Arc, OnceLock};
 
 /// Adds every kernel of this crate to `reg`.
-pub fn register_all(reg: &mut KernelRegistry) {
+pub fn register_all(reg: &mut OpRegistry) {
     array::register(reg);
+    control_flow::register(reg);
     cwise::register(reg);
     reduction::register(reg);
     segment::register(reg);
@@ -41,16 +42,14 @@ pub fn register_all(reg: &mut KernelRegistry) {
     variable::register(reg);
     training::register(reg);
     sendrecv::register(reg);
-    defaults::register(reg);
-    costs::register(reg);
 }
 
 /// The registry of all kernels, built once.
-pub fn registry() -> Arc<KernelRegistry> {
-    static REGISTRY: OnceLock<Arc<KernelRegistry>> = OnceLock::new();
+pub fn registry() -> Arc<OpRegistry> {
+    static REGISTRY: OnceLock<Arc<OpRegistry>> = OnceLock::new();
     REGISTRY
         .get_or_init(|| {
-            let mut reg = KernelRegistry::new();
+            let mut reg = OpRegistry::new();
             register_all(&mut reg);
             Arc::new(reg)
         })

@@ -10,12 +10,35 @@
 
 use crate::array::kernel;
 use crate::nn::{Activation, Num, Real};
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor};
 use rayon::prelude::*;
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("MatMul", matmul);
-    reg.register("_FusedMatMul", fused_matmul);
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("MatMul")
+        .input("a: T")
+        .input("b: T")
+        .output("product: T")
+        .attr("transpose_a: bool = false")
+        .attr("transpose_b: bool = false")
+        .attr("T: {bfloat16, half, float, double, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128}")
+        .attr("grad_a: bool = false")
+        .attr("grad_b: bool = false")
+        .cost(Cost::MatMul)
+        .kernel(matmul);
+    reg.op("_FusedMatMul")
+        .input("a: T")
+        .input("b: T")
+        .input("args: num_args * T")
+        .output("product: T")
+        .attr("transpose_a: bool = false")
+        .attr("transpose_b: bool = false")
+        .attr("T: {bfloat16, half, float}")
+        .attr("num_args: int >= 0")
+        .attr("fused_ops: list(string) = []")
+        .attr("epsilon: float = 0.0001")
+        .attr("leakyrelu_alpha: float = 0.2")
+        .cost(Cost::MatMul)
+        .kernel(fused_matmul);
 }
 
 /// Multiply-adds (m * n * k) from which a product is split over the thread pool.

@@ -12,10 +12,10 @@ mod softmax;
 
 pub(crate) use activation::Activation;
 
-use ferroflow_framework::{KernelRegistry, TensorElement};
+use ferroflow_framework::{OpRegistry, TensorElement};
 use rayon::prelude::*;
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
+pub(crate) fn register(reg: &mut OpRegistry) {
     activation::register(reg);
     bias::register(reg);
     softmax::register(reg);

@@ -12,15 +12,49 @@ use crate::philox::{
     TruncatedNormalF64, UniformF32, UniformF64, UniformI32, UniformI64,
 };
 use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorElement,
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorElement,
     TensorShape,
 };
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("RandomUniform", |init| build_float(init, FloatDist::Uniform));
-    reg.register("RandomStandardNormal", |init| build_float(init, FloatDist::Normal));
-    reg.register("TruncatedNormal", |init| build_float(init, FloatDist::TruncatedNormal));
-    reg.register("RandomUniformInt", build_uniform_int);
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("RandomUniform")
+        .input("shape: T")
+        .output("output: dtype")
+        .attr("seed: int = 0")
+        .attr("seed2: int = 0")
+        .attr("dtype: {half, bfloat16, float, double}")
+        .attr("T: {int32, int64}")
+        .stateful()
+        .kernel(|init| build_float(init, FloatDist::Uniform));
+    reg.op("RandomStandardNormal")
+        .input("shape: T")
+        .output("output: dtype")
+        .attr("seed: int = 0")
+        .attr("seed2: int = 0")
+        .attr("dtype: {half, bfloat16, float, double}")
+        .attr("T: {int32, int64}")
+        .stateful()
+        .kernel(|init| build_float(init, FloatDist::Normal));
+    reg.op("TruncatedNormal")
+        .input("shape: T")
+        .output("output: dtype")
+        .attr("seed: int = 0")
+        .attr("seed2: int = 0")
+        .attr("dtype: {half, bfloat16, float, double}")
+        .attr("T: {int32, int64}")
+        .stateful()
+        .kernel(|init| build_float(init, FloatDist::TruncatedNormal));
+    reg.op("RandomUniformInt")
+        .input("shape: T")
+        .input("minval: Tout")
+        .input("maxval: Tout")
+        .output("output: Tout")
+        .attr("seed: int = 0")
+        .attr("seed2: int = 0")
+        .attr("Tout: {int32, int64}")
+        .attr("T: {int32, int64}")
+        .stateful()
+        .kernel(build_uniform_int);
 }
 
 /// The output shape from a `shape` input: a vector of int32 or int64, with TF's checks.
@@ -191,7 +225,7 @@ mod tests {
         let step = testutil::step_with(Arc::new(ResourceMgr::new()));
         let mut outs = Vec::new();
         for _ in 0..times {
-            let mut ctx = OpKernelContext::new(&step, &n.0.name, &inputs, kernel.num_outputs, false);
+            let mut ctx = OpKernelContext::new(&step, &n.0.name, &inputs, kernel.num_outputs, &[]);
             k.compute(&mut ctx)?;
             outs.push(ctx.take_outputs()?.remove(0));
         }
@@ -271,7 +305,7 @@ mod tests {
     fn unseeded_kernels_differ_and_seeded_ones_repeat() {
         let shape = Tensor::from_vec(vec![1], vec![16i32]).unwrap();
         let mk = |seed: i64| {
-            node("RandomUniform").attr_int("seed", seed).attr_int("seed2", 0).attr_type("dtype", DType::Float)
+            node("RandomUniform").attr_int("seed", seed).attr_int("seed2", 0).attr_type("dtype", DType::Float).attr_type("T", DType::Int32)
         };
         let a = run_repeatedly(mk(0), vec![shape.clone()], 1).unwrap();
         let b = run_repeatedly(mk(0), vec![shape.clone()], 1).unwrap();
@@ -288,7 +322,7 @@ mod tests {
 
     #[test]
     fn bad_shapes_and_bounds_are_tensorflow_errors() {
-        let uni = || node("RandomUniform").attr_int("seed", 1).attr_int("seed2", 2).attr_type("dtype", DType::Float);
+        let uni = || node("RandomUniform").attr_int("seed", 1).attr_int("seed2", 2).attr_type("dtype", DType::Float).attr_type("T", DType::Int32);
         let e = err_of(uni(), vec![Tensor::scalar(3i32)]);
         assert_eq!(
             (e.code, e.message.as_str()),
@@ -303,7 +337,9 @@ mod tests {
         let e = err_of(uni(), vec![Tensor::from_vec(vec![1], vec![2.0f32]).unwrap()]);
         assert_eq!(e.code, Code::InvalidArgument);
 
-        let int = || node("RandomUniformInt").attr_int("seed", 1).attr_int("seed2", 2).attr_type("Tout", DType::Int32);
+        let int = || {
+            node("RandomUniformInt").attr_int("seed", 1).attr_int("seed2", 2).attr_type("Tout", DType::Int32).attr_type("T", DType::Int32)
+        };
         let v = |x: Vec<i32>| Tensor::from_vec(vec![x.len() as i64], x).unwrap();
         let e = err_of(int(), vec![v(vec![3]), v(vec![1]), Tensor::scalar(4i32)]);
         assert_eq!(e.message, "minval must be 0-D, got shape [1]");

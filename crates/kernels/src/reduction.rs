@@ -24,19 +24,73 @@ mod tests;
 use crate::broadcast::{PARALLEL_THRESHOLD, checked_num_elements};
 use crate::cwise::num::Num;
 use crate::cwise::{REAL, pod_tensor, pod_values};
-use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
+use ferroflow_framework::{Cost, 
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
 };
 use rayon::prelude::*;
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("Sum", real::<Sum>);
-    reg.register("Prod", real::<Prod>);
-    reg.register("Mean", real::<Mean>);
-    reg.register("Max", real::<Max>);
-    reg.register("Min", real::<Min>);
-    reg.register("All", logical::<All>);
-    reg.register("Any", logical::<Any>);
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("Sum")
+        .input("input: T")
+        .input("reduction_indices: Tidx")
+        .output("output: T")
+        .attr("keep_dims: bool = false")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(real::<Sum>);
+    reg.op("Prod")
+        .input("input: T")
+        .input("reduction_indices: Tidx")
+        .output("output: T")
+        .attr("keep_dims: bool = false")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(real::<Prod>);
+    reg.op("Mean")
+        .input("input: T")
+        .input("reduction_indices: Tidx")
+        .output("output: T")
+        .attr("keep_dims: bool = false")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(real::<Mean>);
+    reg.op("Max")
+        .input("input: T")
+        .input("reduction_indices: Tidx")
+        .output("output: T")
+        .attr("keep_dims: bool = false")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64, qint8, quint8, qint32, qint16, quint16}")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(real::<Max>);
+    reg.op("Min")
+        .input("input: T")
+        .input("reduction_indices: Tidx")
+        .output("output: T")
+        .attr("keep_dims: bool = false")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64, qint8, quint8, qint32, qint16, quint16}")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(real::<Min>);
+    reg.op("All")
+        .input("input: bool")
+        .input("reduction_indices: Tidx")
+        .output("output: bool")
+        .attr("keep_dims: bool = false")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(logical::<All>);
+    reg.op("Any")
+        .input("input: bool")
+        .input("reduction_indices: Tidx")
+        .output("output: bool")
+        .attr("keep_dims: bool = false")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(logical::<Any>);
     argmax::register(reg);
 }
 

@@ -12,14 +12,35 @@ use crate::array::{checked_shape, kernel, prod};
 use crate::cwise::num::Num;
 use crate::cwise::type_attr;
 use bytes::Bytes;
-use ferroflow_framework::{
-    dispatch, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernelContext, Result, Tensor,
+use ferroflow_framework::{Cost, 
+    dispatch, DType, Error, Kernel, KernelInit, OpRegistry, OpKernelContext, Result, Tensor,
 };
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("AddN", add_n);
-    reg.register("UnsortedSegmentSum", unsorted_segment_sum);
-    reg.register("DynamicStitch", dynamic_stitch);
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("AddN")
+        .input("inputs: N * T")
+        .output("sum: T")
+        .attr("N: int >= 1")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64, variant}")
+        .cost(Cost::Elementwise)
+        .kernel(add_n);
+    reg.op("UnsortedSegmentSum")
+        .input("data: T")
+        .input("segment_ids: Tindices")
+        .input("num_segments: Tnumsegments")
+        .output("output: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("Tindices: {int16, int32, int64}")
+        .attr("Tnumsegments: {int32, int64} = DT_INT32")
+        .kernel(unsorted_segment_sum);
+    reg.op("DynamicStitch")
+        .input("indices: N * int32")
+        .input("data: N * T")
+        .output("merged: T")
+        .attr("N: int >= 1")
+        .attr("T: type")
+        .cost(Cost::InputElements)
+        .kernel(dynamic_stitch);
 }
 
 /// The real types of TF's `numbertypes`, in the op definitions' order.

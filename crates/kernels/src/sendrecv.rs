@@ -5,41 +5,61 @@
 //! The rendezvous key of each node is built once, at kernel construction. `_Recv` is asynchronous:
 //! it returns a future and holds no thread while the tensor is on its way.
 
-use ferroflow_framework::{
-    AsyncKernelContext, AsyncOpKernel, AsyncOutput, Attrs, Error, Kernel, KernelInit, KernelRegistry, OpKernel,
+use ferroflow_framework::{Cost, 
+    AsyncKernelContext, AsyncOpKernel, AsyncOutput, Attrs, Error, FrameIter, Kernel, KernelInit, OpRegistry, OpKernel,
     OpKernelContext, ParsedKey, RendezvousValue, Result,
 };
 use futures::future::BoxFuture;
 
-/// The key a send/recv node uses, from its attributes (frame 0, iteration 0: no control flow).
-fn key_from_attrs(attrs: &Attrs<'_>) -> Result<ParsedKey> {
-    let send_device = attrs.get_string("send_device")?;
-    let recv_device = attrs.get_string("recv_device")?;
-    let tensor_name = attrs.get_string("tensor_name")?;
-    // TF stores the u64 incarnation's bit pattern in an int64 attr.
-    let incarnation = attrs.get_int("send_device_incarnation")? as u64;
-    Ok(ParsedKey::new(&send_device, incarnation, &recv_device, &tensor_name, (0, 0)))
+/// The rendezvous key of a send/recv node: built once for the root frame, per frame and iteration
+/// inside loops (TF's `FRAME_ID:ITER` suffix).
+struct TransferKey {
+    root: ParsedKey,
+    send_device: String,
+    incarnation: u64,
+    recv_device: String,
+    tensor_name: String,
+}
+
+impl TransferKey {
+    fn from_attrs(attrs: &Attrs<'_>) -> Result<TransferKey> {
+        let send_device = attrs.get_string("send_device")?;
+        let recv_device = attrs.get_string("recv_device")?;
+        let tensor_name = attrs.get_string("tensor_name")?;
+        // TF stores the u64 incarnation's bit pattern in an int64 attr.
+        let incarnation = attrs.get_int("send_device_incarnation")? as u64;
+        let root = ParsedKey::new(&send_device, incarnation, &recv_device, &tensor_name, (0, 0));
+        Ok(TransferKey { root, send_device, incarnation, recv_device, tensor_name })
+    }
+
+    fn at(&self, frame_iter: FrameIter) -> std::borrow::Cow<'_, ParsedKey> {
+        if frame_iter == FrameIter::ROOT {
+            return std::borrow::Cow::Borrowed(&self.root);
+        }
+        let fi = (frame_iter.frame_id, frame_iter.iter);
+        std::borrow::Cow::Owned(ParsedKey::new(&self.send_device, self.incarnation, &self.recv_device, &self.tensor_name, fi))
+    }
 }
 
 struct SendOp {
-    key: ParsedKey,
+    key: TransferKey,
 }
 
 impl OpKernel for SendOp {
     fn compute(&self, ctx: &mut OpKernelContext<'_>) -> Result<()> {
         let value = if ctx.is_input_dead() { RendezvousValue::dead() } else { RendezvousValue::live(ctx.input(0).clone()) };
-        ctx.step.rendezvous.send(&self.key, value)
+        ctx.step.rendezvous.send(&self.key.at(ctx.frame_iter()), value)
     }
 }
 
 fn build_send(init: &KernelInit<'_>) -> Result<Kernel> {
     init.expect_inputs(1)?;
     init.attrs.get_type("T")?;
-    Ok(Kernel::sync(SendOp { key: key_from_attrs(&init.attrs)? }, 0).on_dead_input())
+    Ok(Kernel::sync(SendOp { key: TransferKey::from_attrs(&init.attrs)? }, 0).on_dead_input())
 }
 
 struct RecvOp {
-    key: ParsedKey,
+    key: TransferKey,
     /// Fed by the client through `RunGraph.send`: always in this process's table.
     client_terminated: bool,
 }
@@ -47,7 +67,8 @@ struct RecvOp {
 impl AsyncOpKernel for RecvOp {
     fn compute_async(&self, ctx: AsyncKernelContext) -> BoxFuture<'static, Result<AsyncOutput>> {
         let rendezvous = &ctx.step.rendezvous;
-        let recv = if self.client_terminated { rendezvous.recv_local(&self.key) } else { rendezvous.recv(&self.key) };
+        let key = self.key.at(ctx.frame_iter);
+        let recv = if self.client_terminated { rendezvous.recv_local(&key) } else { rendezvous.recv(&key) };
         Box::pin(async move {
             let v = recv.await?;
             Ok(AsyncOutput { outputs: vec![v.tensor], is_dead: v.is_dead })
@@ -59,7 +80,8 @@ fn build_recv(init: &KernelInit<'_>) -> Result<Kernel> {
     init.expect_inputs(0)?;
     init.attrs.get_type("tensor_type")?;
     let client_terminated = init.attrs.get_bool_or("client_terminated", false)?;
-    Ok(Kernel::asynchronous(RecvOp { key: key_from_attrs(&init.attrs)?, client_terminated }, 1))
+    // A receive runs even when dead (in an untaken branch): its sender sends the deadness.
+    Ok(Kernel::asynchronous(RecvOp { key: TransferKey::from_attrs(&init.attrs)?, client_terminated }, 1).on_dead_input())
 }
 
 struct ArgOp {
@@ -114,13 +136,65 @@ fn build_retval(init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(Kernel::sync(RetvalOp { index }, 0))
 }
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("_Send", build_send);
-    reg.register("_HostSend", build_send);
-    reg.register("_Recv", build_recv);
-    reg.register("_HostRecv", build_recv);
-    reg.register("_Arg", build_arg);
-    reg.register("_Retval", build_retval);
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("_Send")
+        .input("tensor: T")
+        .attr("T: type")
+        .attr("tensor_name: string")
+        .attr("send_device: string")
+        .attr("send_device_incarnation: int")
+        .attr("recv_device: string")
+        .attr("client_terminated: bool = false")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_send);
+    reg.op("_HostSend")
+        .input("tensor: T")
+        .attr("T: type")
+        .attr("tensor_name: string")
+        .attr("send_device: string")
+        .attr("send_device_incarnation: int")
+        .attr("recv_device: string")
+        .attr("client_terminated: bool = false")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_send);
+    reg.op("_Recv")
+        .output("tensor: tensor_type")
+        .attr("tensor_type: type")
+        .attr("tensor_name: string")
+        .attr("send_device: string")
+        .attr("send_device_incarnation: int")
+        .attr("recv_device: string")
+        .attr("client_terminated: bool = false")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_recv);
+    reg.op("_HostRecv")
+        .output("tensor: tensor_type")
+        .attr("tensor_type: type")
+        .attr("tensor_name: string")
+        .attr("send_device: string")
+        .attr("send_device_incarnation: int")
+        .attr("recv_device: string")
+        .attr("client_terminated: bool = false")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_recv);
+    reg.op("_Arg")
+        .output("output: T")
+        .attr("T: type")
+        .attr("index: int >= 0")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_arg);
+    reg.op("_Retval")
+        .input("input: T")
+        .attr("T: type")
+        .attr("index: int >= 0")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_retval);
 }
 
 #[cfg(test)]
@@ -136,7 +210,7 @@ mod tests {
             .attr_str("send_device", "/job:worker/replica:0/task:0/device:CPU:0")
             .attr_int("send_device_incarnation", -4448404112637491656)
             .attr_str("recv_device", "/job:worker/replica:0/task:1/device:CPU:0");
-        let key = super::key_from_attrs(&Attrs::new(&n.0)).unwrap();
+        let key = super::TransferKey::from_attrs(&Attrs::new(&n.0)).unwrap().root;
         assert_eq!(
             key.as_str(),
             "/job:worker/replica:0/task:0/device:CPU:0;c244180738db0638;/job:worker/replica:0/task:1/device:CPU:0;edge_4_c;0:0"

@@ -63,12 +63,12 @@ pub fn run_with(resources: Arc<ResourceMgr>, n: NodeBuilder, inputs: Vec<Tensor>
     let step = step_with(resources);
     match kernel.kind {
         KernelKind::Sync(k) => {
-            let mut ctx = OpKernelContext::new(&step, &n.0.name, &inputs, kernel.num_outputs, false);
+            let mut ctx = OpKernelContext::new(&step, &n.0.name, &inputs, kernel.num_outputs, &[]);
             k.compute(&mut ctx).map_err(|e| e.with_node(&n.0.name))?;
             ctx.take_outputs()
         }
         KernelKind::Async(k) => {
-            let ctx = AsyncKernelContext { step, node_name: n.0.name.as_str().into(), inputs, is_input_dead: false };
+            let ctx = AsyncKernelContext { step, node_name: n.0.name.as_str().into(), inputs, is_input_dead: false, frame_iter: Default::default() };
             futures::executor::block_on(k.compute_async(ctx)).map(|o| o.outputs)
         }
     }
@@ -128,7 +128,7 @@ pub fn tensor_from_json(v: &serde_json::Value) -> Tensor {
         DType::UInt64 => Tensor::from_vec(shape, vals.iter().map(|x| x.as_u64().unwrap()).collect::<Vec<_>>()).unwrap(),
         DType::Bool => Tensor::from_bools(shape, vals.iter().map(|x| x.as_bool().unwrap()).collect()).unwrap(),
         DType::String => Tensor::from_strings(shape, vals.iter().map(|x| Bytes::from(x.as_str().unwrap().to_string())).collect()).unwrap(),
-        DType::Resource => panic!("resource tensors are not in test data"),
+        DType::Resource | DType::Variant => panic!("{dtype} tensors are not in test data"),
     }
 }
 

@@ -10,20 +10,94 @@
 //! read-modify-write could silently drop a concurrent update.
 
 use crate::variable::{handle_input, lookup_var};
-use ferroflow_framework::{
-    Code, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorElement,
+use ferroflow_framework::{Cost, 
+    Code, DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorElement,
     Var,
 };
 use std::ops::{Add, Div, Mul, Sub};
 use std::sync::Arc;
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("ResourceApplyGradientDescent", |init| build(init, Algo::GradientDescent));
-    reg.register("ResourceApplyAdam", |init| build(init, Algo::Adam));
-    reg.register("ResourceApplyMomentum", |init| build(init, Algo::Momentum));
-    reg.register("ResourceApplyAdagrad", |init| build(init, Algo::Adagrad));
-    reg.register("ResourceApplyRMSProp", |init| build(init, Algo::RmsProp));
-    reg.register("ResourceApplyAdamWithAmsgrad", |init| build(init, Algo::AdamWithAmsgrad));
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("ResourceApplyGradientDescent")
+        .input("var: resource")
+        .input("alpha: T")
+        .input("delta: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("use_locking: bool = false")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build(init, Algo::GradientDescent));
+    reg.op("ResourceApplyAdam")
+        .input("var: resource")
+        .input("m: resource")
+        .input("v: resource")
+        .input("beta1_power: T")
+        .input("beta2_power: T")
+        .input("lr: T")
+        .input("beta1: T")
+        .input("beta2: T")
+        .input("epsilon: T")
+        .input("grad: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("use_locking: bool = false")
+        .attr("use_nesterov: bool = false")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build(init, Algo::Adam));
+    reg.op("ResourceApplyMomentum")
+        .input("var: resource")
+        .input("accum: resource")
+        .input("lr: T")
+        .input("grad: T")
+        .input("momentum: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("use_locking: bool = false")
+        .attr("use_nesterov: bool = false")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build(init, Algo::Momentum));
+    reg.op("ResourceApplyAdagrad")
+        .input("var: resource")
+        .input("accum: resource")
+        .input("lr: T")
+        .input("grad: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("use_locking: bool = false")
+        .attr("update_slots: bool = true")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build(init, Algo::Adagrad));
+    reg.op("ResourceApplyRMSProp")
+        .input("var: resource")
+        .input("ms: resource")
+        .input("mom: resource")
+        .input("lr: T")
+        .input("rho: T")
+        .input("momentum: T")
+        .input("epsilon: T")
+        .input("grad: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("use_locking: bool = false")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build(init, Algo::RmsProp));
+    reg.op("ResourceApplyAdamWithAmsgrad")
+        .input("var: resource")
+        .input("m: resource")
+        .input("v: resource")
+        .input("vhat: resource")
+        .input("beta1_power: T")
+        .input("beta2_power: T")
+        .input("lr: T")
+        .input("beta1: T")
+        .input("beta2: T")
+        .input("epsilon: T")
+        .input("grad: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("use_locking: bool = false")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build(init, Algo::AdamWithAmsgrad));
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -372,7 +446,7 @@ mod tests {
             for (i, st) in case["steps"].as_array().unwrap().iter().enumerate() {
                 let mut inputs: Vec<Tensor> = slots.iter().map(|s| handle(s)).collect();
                 inputs.extend(args.iter().map(|a| tensor_from_json(&st["args"][*a])));
-                let mut ctx = OpKernelContext::new(&step, name, &inputs, 0, false);
+                let mut ctx = OpKernelContext::new(&step, name, &inputs, 0, &[]);
                 let result = k.compute(&mut ctx);
                 let what = format!("{name} step {}", i + 1);
                 if let Some(err) = st.get("error") {

@@ -10,8 +10,8 @@
 //! are ordered with respect to those updates.
 
 use ferroflow_framework::resource::DEFAULT_CONTAINER;
-use ferroflow_framework::{
-    Code, DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, ResourceHandle, Result, Tensor,
+use ferroflow_framework::{Cost, 
+    Code, DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, ResourceHandle, Result, Tensor,
     TensorShape, Var,
 };
 use std::sync::Arc;
@@ -42,15 +42,66 @@ const VAR_TYPES: &[DType] = &[
     DType::String,
 ];
 
-pub(crate) fn register(reg: &mut KernelRegistry) {
-    reg.register("VarHandleOp", build_var_handle);
-    reg.register("ReadVariableOp", build_read);
-    reg.register("AssignVariableOp", build_assign);
-    reg.register("AssignAddVariableOp", |init| build_update(init, false));
-    reg.register("AssignSubVariableOp", |init| build_update(init, true));
-    reg.register("VarIsInitializedOp", build_is_initialized);
-    reg.register("VariableShape", build_variable_shape);
-    reg.register("DestroyResourceOp", build_destroy);
+pub(crate) fn register(reg: &mut OpRegistry) {
+    reg.op("VarHandleOp")
+        .output("resource: resource")
+        .attr("container: string = ''")
+        .attr("shared_name: string = ''")
+        .attr("debug_name: string = ''")
+        .attr("dtype: type")
+        .attr("shape: shape")
+        .attr("allowed_devices: list(string) = []")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_var_handle);
+    reg.op("ReadVariableOp")
+        .input("resource: resource")
+        .output("value: dtype")
+        .attr("dtype: type")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_read);
+    reg.op("AssignVariableOp")
+        .input("resource: resource")
+        .input("value: dtype")
+        .attr("dtype: type")
+        .attr("validate_shape: bool = false")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_assign);
+    reg.op("AssignAddVariableOp")
+        .input("resource: resource")
+        .input("value: dtype")
+        .attr("dtype: type")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build_update(init, false));
+    reg.op("AssignSubVariableOp")
+        .input("resource: resource")
+        .input("value: dtype")
+        .attr("dtype: type")
+        .stateful()
+        .cost(Cost::InputElements)
+        .kernel(|init| build_update(init, true));
+    reg.op("VarIsInitializedOp")
+        .input("resource: resource")
+        .output("is_initialized: bool")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_is_initialized);
+    reg.op("VariableShape")
+        .input("input: resource")
+        .output("output: out_type")
+        .attr("out_type: {int32, int64} = DT_INT32")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_variable_shape);
+    reg.op("DestroyResourceOp")
+        .input("resource: resource")
+        .attr("ignore_lookup_error: bool = true")
+        .stateful()
+        .cost(Cost::Trivial)
+        .kernel(build_destroy);
 }
 
 /// The container a handle names, the default one when empty.
@@ -390,7 +441,8 @@ mod tests {
         let n = node("VarHandleOp")
             .attr_str("shared_name", shared_name)
             .attr_str("container", "")
-            .attr_type("dtype", dtype);
+            .attr_type("dtype", dtype)
+            .attr_unknown_shape("shape");
         testutil::run_with(mgr.clone(), n, vec![]).unwrap().remove(0)
     }
 
@@ -412,7 +464,7 @@ mod tests {
                 (node("AssignSubVariableOp").attr_type("dtype", dtype), vec![h, tensor_from_json(&st["value"])])
             }
             "Read" => (node("ReadVariableOp").attr_type("dtype", dtype), vec![h]),
-            "IsInitialized" => (node("VarIsInitializedOp").attr_type("dtype", dtype), vec![h]),
+            "IsInitialized" => (node("VarIsInitializedOp"), vec![h]),
             "Shape" => (
                 node("VariableShape").attr_type("out_type", testutil::dtype_by_name(st["out_type"].as_str().unwrap())),
                 vec![h],
@@ -470,7 +522,8 @@ mod tests {
         let n = node("VarHandleOp")
             .attr_str("container", "c")
             .attr_str("shared_name", "zz")
-            .attr_type("dtype", DType::Int64);
+            .attr_type("dtype", DType::Int64)
+            .attr_unknown_shape("shape");
         let t = testutil::run_with(mgr, n, vec![]).unwrap().remove(0);
         let h = &t.resource_handles().unwrap()[0];
         assert_eq!((h.container.as_str(), h.dtypes_and_shapes[0].1.clone()), ("c", None));
@@ -480,10 +533,10 @@ mod tests {
     fn empty_shared_names_share_one_variable_as_in_tensorflow() {
         // TF 2.21 keeps an empty shared_name as the resource name: two such nodes share a variable.
         let mgr = Arc::new(ResourceMgr::new());
-        let a = testutil::run_with(mgr.clone(), node("VarHandleOp").name("a").attr_type("dtype", DType::Float), vec![])
+        let a = testutil::run_with(mgr.clone(), node("VarHandleOp").name("a").attr_type("dtype", DType::Float).attr_unknown_shape("shape"), vec![])
             .unwrap()
             .remove(0);
-        let b = testutil::run_with(mgr.clone(), node("VarHandleOp").name("b").attr_type("dtype", DType::Float), vec![])
+        let b = testutil::run_with(mgr.clone(), node("VarHandleOp").name("b").attr_type("dtype", DType::Float).attr_unknown_shape("shape"), vec![])
             .unwrap()
             .remove(0);
         assert_eq!(a.resource_handles().unwrap()[0].name, "");
@@ -500,7 +553,7 @@ mod tests {
     #[test]
     fn anonymous_handles_are_fresh_each_run() {
         let mgr = Arc::new(ResourceMgr::new());
-        let n = || node("VarHandleOp").attr_str("shared_name", ANONYMOUS_NAME).attr_type("dtype", DType::Float);
+        let n = || node("VarHandleOp").attr_str("shared_name", ANONYMOUS_NAME).attr_type("dtype", DType::Float).attr_unknown_shape("shape");
         let a = testutil::run_with(mgr.clone(), n(), vec![]).unwrap().remove(0);
         let b = testutil::run_with(mgr, n(), vec![]).unwrap().remove(0);
         let (ha, hb) = (&a.resource_handles().unwrap()[0], &b.resource_handles().unwrap()[0]);

@@ -1,15 +1,22 @@
-//! A graph ready to execute: nodes from a `GraphDef` with their kernels built, inputs resolved to
-//! (node, output) pairs, and out-edges listed, after validation (unknown ops, bad attrs, unknown or
-//! invalid inputs, devices of other tasks, cycles), each error INVALID_ARGUMENT or NOT_FOUND naming
-//! the node as TF does.
+//! A graph ready to execute: the nodes of a `GraphDef` with their kernels built, inputs resolved to
+//! (node, output) edges, out-edges listed, and the control-flow structure the executor needs —
+//! which frame (while-loop body) each node runs in, as TF's `BuildControlFlowInfo` finds it: the
+//! consumers of an `Enter` are in the frame it names, those of an `Exit` in its frame's parent,
+//! everyone else's in their producer's. Validation rejects what TF rejects (unknown ops, bad attrs,
+//! unknown or invalid inputs, devices of other tasks, edges that cross frames other than through
+//! `Enter`/`Exit`, cycles other than a loop's `NextIteration` back-edges), each error naming the node.
+//!
+//! Each frame lays out its nodes' pending counts and input slots in one table of its own; an
+//! iteration of the frame holds one copy of that table.
 //!
 //! Immutable once built; shared by `Arc` among all steps that run it.
 
 use crate::device::DeviceMgr;
-use ferroflow_framework::{Error, Kernel, KernelRegistry, Result};
+use ferroflow_framework::graph_def::{GraphIndex, control_flow_info};
+use ferroflow_framework::{Attrs, Error, Kernel, OpRegistry, Result};
 use ferroflow_proto::GraphDef;
-use std::collections::HashMap;
-use std::sync::Arc;
+
+pub use ferroflow_framework::graph_def::parse_input;
 
 /// Where an output goes.
 #[derive(Debug, Clone, Copy)]
@@ -21,128 +28,156 @@ pub struct OutEdge {
     pub dst_slot: usize,
 }
 
+/// What the executor does specially with a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Normal,
+    /// Fires on its first live data input (or, dead, once every data input is dead).
+    Merge,
+    /// Carries a value into the frame `frame` (an index into `Graph::frames`); a constant enter's
+    /// value reaches every iteration.
+    Enter { frame: usize, is_constant: bool },
+    /// Carries a value out of its frame, to the frame's parent.
+    Exit,
+    /// Carries a value to the next iteration of its frame.
+    NextIteration,
+    /// Runs even when its inputs are dead, and its outputs are live.
+    ControlTrigger,
+}
+
 /// One executable node.
 pub struct Node {
-    pub name: Arc<str>,
+    pub name: std::sync::Arc<str>,
     pub op: String,
     pub kernel: Kernel,
-    /// Index of this node's first input in the step's flat input table.
+    pub kind: NodeKind,
+    /// The frame the node runs in (index into `Graph::frames`; 0 is the root frame).
+    pub frame: usize,
+    /// The node's index among its frame's nodes (its pending-count slot).
+    pub local_id: usize,
+    /// Index of the node's first input in its frame's input table.
     pub input_base: usize,
     pub num_inputs: usize,
     pub num_control_inputs: usize,
+    /// The count that makes the node ready when it reaches 0 (a merge: 1 + 2 x control inputs; its
+    /// low bit stands for "no live data input yet").
+    pub initial_pending: u32,
     pub out_edges: Vec<OutEdge>,
 }
 
 impl Node {
-    /// Inputs plus control inputs: how many arrivals make the node ready.
+    /// Inputs plus control inputs: how many arrivals make a normal node ready.
     pub fn num_dependencies(&self) -> usize {
         self.num_inputs + self.num_control_inputs
     }
 }
 
+/// One frame of the graph: the root frame (index 0, name "") or a while loop's body.
+#[derive(Debug, Clone)]
+pub struct FrameInfo {
+    pub name: String,
+    /// The enclosing frame (none for the root).
+    pub parent: Option<usize>,
+    /// The nodes in the frame, by local id.
+    pub nodes: Vec<usize>,
+    pub num_input_slots: usize,
+    /// How many `Enter` nodes lead into the frame: an instance of it is not done before all have run.
+    pub num_enters: usize,
+    /// How many iterations may run at once (the `parallel_iterations` of its `Enter`s).
+    pub parallel_iterations: usize,
+}
+
 /// A validated graph with built kernels.
 pub struct Graph {
     pub nodes: Vec<Node>,
-    /// Nodes with no inputs at all: where execution starts.
+    /// Nodes with no inputs at all: where execution starts (all in the root frame).
     pub roots: Vec<usize>,
-    /// Total input slots over all nodes.
-    pub num_input_slots: usize,
+    pub frames: Vec<FrameInfo>,
     pub device_name: String,
-}
-
-/// Splits an input string into (node, output slot, is_control).
-pub fn parse_input(input: &str) -> (&str, usize, bool) {
-    if let Some(name) = input.strip_prefix('^') {
-        return (name, 0, true);
-    }
-    match input.rsplit_once(':') {
-        Some((name, slot)) if !slot.is_empty() && slot.bytes().all(|b| b.is_ascii_digit()) => {
-            (name, slot.parse().unwrap_or(usize::MAX), false)
-        }
-        _ => (input, 0, false),
-    }
 }
 
 impl Graph {
     /// Validates `def` and builds every node's kernel for the device of `devices` that the nodes name.
-    pub fn build(def: &GraphDef, registry: &KernelRegistry, devices: &DeviceMgr) -> Result<Graph> {
-        let mut index: HashMap<&str, usize> = HashMap::with_capacity(def.node.len());
-        for (i, n) in def.node.iter().enumerate() {
-            if n.name.is_empty() {
-                return Err(Error::invalid_argument(format!("Node {i} has an empty name")));
-            }
-            if index.insert(n.name.as_str(), i).is_some() {
-                return Err(Error::invalid_argument(format!("Node '{}' is not unique", n.name)));
-            }
-        }
+    pub fn build(def: &GraphDef, registry: &OpRegistry, devices: &DeviceMgr) -> Result<Graph> {
+        let index = GraphIndex::new(def)?;
         let mut device_name = String::new();
         let mut nodes = Vec::with_capacity(def.node.len());
-        let mut input_base = 0;
-        let mut edges: Vec<(usize, OutEdge)> = Vec::new();
         for (i, n) in def.node.iter().enumerate() {
             let device = devices.lookup(&n.device)?;
             if device_name.is_empty() {
                 device_name = device.name().to_string();
             }
-            let mut num_inputs = 0;
-            let mut num_control = 0;
-            let mut seen_control = false;
-            for input in &n.input {
-                let (src_name, slot, is_control) = parse_input(input);
-                let src = *index.get(src_name).ok_or_else(|| {
-                    Error::invalid_argument(format!("Node '{}': Unknown input node '{input}'", n.name))
-                })?;
-                if is_control {
-                    seen_control = true;
-                    edges.push((src, OutEdge { src_slot: None, dst: i, dst_slot: 0 }));
-                    num_control += 1;
-                } else {
-                    if seen_control {
-                        return Err(Error::invalid_argument(format!(
-                            "Node '{}': Control dependencies must come after regular dependencies: input {input}",
-                            n.name
-                        )));
-                    }
-                    edges.push((src, OutEdge { src_slot: Some(slot), dst: i, dst_slot: num_inputs }));
-                    num_inputs += 1;
-                }
-            }
+            let num_inputs = index.num_data_inputs[i];
             let kernel = registry.build(n, num_inputs)?;
+            let kind = match n.op.as_str() {
+                "Merge" | "RefMerge" => NodeKind::Merge,
+                "Enter" | "RefEnter" => NodeKind::Enter { frame: 0, is_constant: Attrs::new(n).get_bool_or("is_constant", false)? },
+                "Exit" | "RefExit" => NodeKind::Exit,
+                "NextIteration" | "RefNextIteration" => NodeKind::NextIteration,
+                "ControlTrigger" => NodeKind::ControlTrigger,
+                _ => NodeKind::Normal,
+            };
+            let num_control_inputs = index.inputs[i].len() - num_inputs;
+            let initial_pending = match kind {
+                NodeKind::Merge => 1 + 2 * num_control_inputs as u32,
+                _ => (num_inputs + num_control_inputs) as u32,
+            };
             nodes.push(Node {
                 name: n.name.as_str().into(),
                 op: n.op.clone(),
                 kernel,
-                input_base,
+                kind,
+                frame: 0,
+                local_id: 0,
+                input_base: 0,
                 num_inputs,
-                num_control_inputs: num_control,
+                num_control_inputs,
+                initial_pending,
                 out_edges: Vec::new(),
             });
-            input_base += num_inputs;
         }
-        for (src, edge) in edges {
-            if let Some(slot) = edge.src_slot
-                && slot >= nodes[src].kernel.num_outputs
-            {
-                return Err(Error::invalid_argument(format!(
-                    "Node '{}': Connecting to invalid output {slot} of source node {} which has {} outputs.",
-                    nodes[edge.dst].name, nodes[src].name, nodes[src].kernel.num_outputs
-                )));
+        for (dst, edges) in index.inputs.iter().enumerate() {
+            let mut dst_slot = 0;
+            for e in edges {
+                if let Some(slot) = e.slot {
+                    if slot >= nodes[e.src].kernel.num_outputs {
+                        return Err(Error::invalid_argument(format!(
+                            "Node '{}': Connecting to invalid output {slot} of source node {} which has {} outputs.",
+                            nodes[dst].name, nodes[e.src].name, nodes[e.src].kernel.num_outputs
+                        )));
+                    }
+                    nodes[e.src].out_edges.push(OutEdge { src_slot: Some(slot), dst, dst_slot });
+                    dst_slot += 1;
+                } else {
+                    nodes[e.src].out_edges.push(OutEdge { src_slot: None, dst, dst_slot: 0 });
+                }
             }
-            nodes[src].out_edges.push(edge);
         }
         let roots: Vec<usize> = nodes.iter().enumerate().filter(|(_, n)| n.num_dependencies() == 0).map(|(i, _)| i).collect();
-        let graph = Graph { nodes, roots, num_input_slots: input_base, device_name };
+        let mut graph = Graph { nodes, roots, frames: Vec::new(), device_name };
         graph.check_acyclic()?;
+        graph.assign_frames(&index)?;
         Ok(graph)
     }
 
-    /// Kahn's algorithm: every node must become ready from the roots.
+    /// Kahn's algorithm with `NextIteration` out-edges (a loop's back-edges) left out: every node
+    /// must become ready from the roots.
     fn check_acyclic(&self) -> Result<()> {
         let mut pending: Vec<usize> = self.nodes.iter().map(Node::num_dependencies).collect();
-        let mut ready = self.roots.clone();
+        for n in &self.nodes {
+            if n.kind == NodeKind::NextIteration {
+                for e in &n.out_edges {
+                    pending[e.dst] -= 1;
+                }
+            }
+        }
+        let mut ready: Vec<usize> = (0..self.nodes.len()).filter(|&i| pending[i] == 0).collect();
         let mut visited = 0;
         while let Some(n) = ready.pop() {
             visited += 1;
+            if self.nodes[n].kind == NodeKind::NextIteration {
+                continue;
+            }
             for e in &self.nodes[n].out_edges {
                 pending[e.dst] -= 1;
                 if pending[e.dst] == 0 {
@@ -160,17 +195,44 @@ impl Graph {
             in_cycle.join(", ")
         )))
     }
+
+    /// Assigns every node its frame (TF's `BuildControlFlowInfo`, shared with the master's
+    /// partitioner) and lays out each frame's pending counts and input slots.
+    fn assign_frames(&mut self, index: &GraphIndex<'_>) -> Result<()> {
+        let cf = control_flow_info(index)?;
+        let mut frames: Vec<FrameInfo> = cf
+            .frames
+            .iter()
+            .map(|f| FrameInfo {
+                name: f.name.clone(),
+                parent: f.parent,
+                nodes: Vec::new(),
+                num_input_slots: 0,
+                num_enters: f.enters.len(),
+                parallel_iterations: f.parallel_iterations.clamp(1, 1 << 20) as usize,
+            })
+            .collect();
+        for (f, def) in cf.frames.iter().enumerate() {
+            for &enter in &def.enters {
+                if let NodeKind::Enter { frame, .. } = &mut self.nodes[enter].kind {
+                    *frame = f;
+                }
+            }
+        }
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            let f = cf.frame_of[i];
+            let info = &mut frames[f];
+            node.frame = f;
+            node.local_id = info.nodes.len();
+            node.input_base = info.num_input_slots;
+            info.nodes.push(i);
+            info.num_input_slots += node.num_inputs;
+        }
+        self.frames = frames;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inputs_parse_like_tensorflow() {
-        assert_eq!(parse_input("a"), ("a", 0, false));
-        assert_eq!(parse_input("a:1"), ("a", 1, false));
-        assert_eq!(parse_input("^a"), ("a", 0, true));
-        assert_eq!(parse_input("scope/a:12"), ("scope/a", 12, false));
-    }
-}
+#[path = "graph_tests.rs"]
+mod tests;

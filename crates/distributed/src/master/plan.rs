@@ -92,7 +92,10 @@ impl Plan {
     /// Builds, places and partitions the client graph, then registers every partition.
     pub async fn build(ctx: PlanContext<'_>, sig: &Signature) -> Result<Plan> {
         let (client_graph, names) = graph::build_client_graph(ctx.graph, &sig.feeds, &sig.fetches, &sig.targets, ctx.client_device)?;
+        // Functional ops (If, While, Case, function calls) become primitives before placement, so
+        // the nodes of a loop's body are placed and partitioned like any other.
         let mut placed = client_graph;
+        ferroflow_runtime::lower::lower_functional_ops(&mut placed, &ferroflow_kernels::registry())?;
         let device_names: Vec<String> = ctx.devices.iter().map(|d| d.name.clone()).collect();
         graph::place(&mut placed, &device_names, ctx.client_device)?;
         let transfer_devices = graph::localize_client_transfers(&mut placed, ctx.client_device)?;

@@ -4,29 +4,114 @@
 
 use super::elems::{Splat, move_elements};
 use super::{checked_shape, kernel, type_attr_or};
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, dispatch};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, dispatch};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Const", const_op);
-    for op in ["Identity", "Snapshot", "StopGradient", "PreventGradient", "PlaceholderWithDefault"] {
-        reg.register(op, identity);
-    }
-    reg.register("IdentityN", identity_n);
-    reg.register("NoOp", |_| Ok(kernel(0, |_| Ok(()))));
-    reg.register("Placeholder", placeholder);
-    reg.register("Shape", shape_op);
-    reg.register("Size", size_op);
-    reg.register("Rank", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Const")
+        .output("output: dtype")
+        .attr("value: tensor")
+        .attr("dtype: type")
+        .cost(Cost::Trivial)
+        .kernel(const_op);
+    reg.op("Identity")
+        .input("input: T")
+        .output("output: T")
+        .attr("T: type")
+        .cost(Cost::Trivial)
+        .kernel(identity);
+    reg.op("Snapshot")
+        .input("input: T")
+        .output("output: T")
+        .attr("T: type")
+        .cost(Cost::Trivial)
+        .kernel(identity);
+    reg.op("StopGradient")
+        .input("input: T")
+        .output("output: T")
+        .attr("T: type")
+        .cost(Cost::Trivial)
+        .kernel(identity);
+    reg.op("PreventGradient")
+        .input("input: T")
+        .output("output: T")
+        .attr("T: type")
+        .attr("message: string = ''")
+        .cost(Cost::Trivial)
+        .kernel(identity);
+    reg.op("PlaceholderWithDefault")
+        .input("input: dtype")
+        .output("output: dtype")
+        .attr("dtype: type")
+        .attr("shape: shape")
+        .cost(Cost::Trivial)
+        .kernel(identity);
+    reg.op("IdentityN")
+        .input("input: T")
+        .output("output: T")
+        .attr("T: list(type) >= 1")
+        .cost(Cost::Trivial)
+        .kernel(identity_n);
+    reg.op("NoOp")
+        .cost(Cost::Trivial)
+        .kernel(|_| Ok(kernel(0, |_| Ok(()))));
+    reg.op("Placeholder")
+        .output("output: dtype")
+        .attr("dtype: type")
+        .attr("shape: shape = ?")
+        .cost(Cost::Trivial)
+        .kernel(placeholder);
+    reg.op("Shape")
+        .input("input: T")
+        .output("output: out_type")
+        .attr("T: type")
+        .attr("out_type: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(shape_op);
+    reg.op("Size")
+        .input("input: T")
+        .output("output: out_type")
+        .attr("T: type")
+        .attr("out_type: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(size_op);
+    reg.op("Rank")
+        .input("input: T")
+        .output("output: int32")
+        .attr("T: type")
+        .cost(Cost::Trivial)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let r = ctx.input(0).rank() as i32;
             ctx.set_output(0, Tensor::scalar(r));
             Ok(())
         }))
     });
-    reg.register("Fill", fill);
-    reg.register("ZerosLike", zeros_like);
-    reg.register("OnesLike", ones_like);
-    reg.register("Range", range);
+    reg.op("Fill")
+        .input("dims: index_type")
+        .input("value: T")
+        .output("output: T")
+        .attr("T: type")
+        .attr("index_type: {int32, int64} = DT_INT32")
+        .kernel(fill);
+    reg.op("ZerosLike")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: type")
+        .cost(Cost::Elementwise)
+        .kernel(zeros_like);
+    reg.op("OnesLike")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64, complex64, complex128, bool}")
+        .cost(Cost::Elementwise)
+        .kernel(ones_like);
+    reg.op("Range")
+        .input("start: Tidx")
+        .input("limit: Tidx")
+        .input("delta: Tidx")
+        .output("output: Tidx")
+        .attr("Tidx: {bfloat16, half, float, double, int8, int16, int32, int64, uint16, uint32, uint64} = DT_INT32")
+        .kernel(range);
 }
 
 fn const_op(init: &KernelInit<'_>) -> Result<Kernel> {
@@ -288,7 +373,7 @@ mod tests {
     fn identity_n_forwards_every_input() {
         let a = Tensor::scalar(1i32);
         let b = Tensor::from_vec(vec![2], vec![1.5f64, 2.5]).unwrap();
-        let out = run(node("IdentityN"), vec![a.clone(), b.clone()]).unwrap();
+        let out = run(node("IdentityN").attr_list_type("T", &[DType::Int32, DType::Double]), vec![a.clone(), b.clone()]).unwrap();
         assert!(out[0].same_contents(&a) && out[1].same_contents(&b));
     }
 
@@ -303,7 +388,7 @@ mod tests {
     fn attrs_at_their_defaults_may_be_omitted() {
         let out = run(node("Range"), vec![Tensor::scalar(0i32), Tensor::scalar(3i32), Tensor::scalar(1i32)]).unwrap();
         assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![0, 1, 2]);
-        let out = run(node("Shape"), vec![Tensor::from_vec(vec![2, 1], vec![1.0f32, 2.0]).unwrap()]).unwrap();
+        let out = run(node("Shape").attr_type("T", DType::Float), vec![Tensor::from_vec(vec![2, 1], vec![1.0f32, 2.0]).unwrap()]).unwrap();
         assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![2, 1]);
         let (a, b) =
             (Tensor::from_vec(vec![2], vec![2i32, 3]).unwrap(), Tensor::from_vec(vec![1], vec![3i32]).unwrap());

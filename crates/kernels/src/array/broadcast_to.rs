@@ -3,7 +3,7 @@
 
 use crate::broadcast::BroadcastPlan;
 use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
 };
 
 struct BroadcastTo;
@@ -49,8 +49,14 @@ fn build(init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(Kernel::sync(BroadcastTo, 1))
 }
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("BroadcastTo", build);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("BroadcastTo")
+        .input("input: T")
+        .input("shape: Tidx")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .kernel(build);
 }
 
 #[cfg(test)]

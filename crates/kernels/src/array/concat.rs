@@ -4,10 +4,18 @@
 
 use super::elems::{Elem, Mover, move_elements, share_range};
 use super::{kernel, legacy_scalar, prod};
-use ferroflow_framework::{Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("ConcatV2", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("ConcatV2")
+        .input("values: N * T")
+        .input("axis: Tidx")
+        .output("output: T")
+        .attr("N: int >= 2")
+        .attr("T: type")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let n = ctx.num_inputs().saturating_sub(1);
             let out = concat(&ctx.inputs()[..n], &ctx.inputs()[n])?;
@@ -15,15 +23,36 @@ pub(super) fn register(reg: &mut KernelRegistry) {
             Ok(())
         }))
     });
-    reg.register("Concat", |_| {
+    reg.op("Concat")
+        .input("concat_dim: int32")
+        .input("values: N * T")
+        .output("output: T")
+        .attr("N: int >= 2")
+        .attr("T: type")
+        .cost(Cost::InputElements)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = concat(&ctx.inputs()[1..], ctx.input(0))?;
             ctx.set_output(0, out);
             Ok(())
         }))
     });
-    reg.register("Pack", pack);
-    reg.register("Unpack", unpack);
+    reg.op("Pack")
+        .input("values: N * T")
+        .output("output: T")
+        .attr("N: int >= 1")
+        .attr("T: type")
+        .attr("axis: int = 0")
+        .cost(Cost::InputElements)
+        .kernel(pack);
+    reg.op("Unpack")
+        .input("value: T")
+        .output("output: num * T")
+        .attr("num: int >= 0")
+        .attr("T: type")
+        .attr("axis: int = 0")
+        .cost(Cost::InputElements)
+        .kernel(unpack);
 }
 
 /// Joins `[outer, inners[i]]` pieces row by row.
@@ -208,7 +237,7 @@ mod tests {
     fn concat_v1_takes_the_axis_first() {
         let a = Tensor::from_vec(vec![1, 2], vec![1i32, 2]).unwrap();
         let b = Tensor::from_vec(vec![1, 1], vec![3i32]).unwrap();
-        let out = run(node("Concat").attr_type("T", DType::Int32), vec![Tensor::scalar(1i32), a, b]).unwrap();
+        let out = run(node("Concat").attr_type("T", DType::Int32).attr_int("N", 2), vec![Tensor::scalar(1i32), a, b]).unwrap();
         assert_eq!(out[0].dims(), &[1, 3]);
         assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![1, 2, 3]);
     }

@@ -1,7 +1,7 @@
 //! `ConcatOffset`: where each input of a concatenation starts in the output (used by the gradient
 //! of `ConcatV2` in graphs no optimizer has folded). Stateless kernel.
 
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor};
 
 struct ConcatOffset {
     n: usize,
@@ -56,8 +56,15 @@ fn build(init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(Kernel::sync(ConcatOffset { n: n as usize, index_type }, n as usize))
 }
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("ConcatOffset", build);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("ConcatOffset")
+        .input("concat_dim: int32")
+        .input("shape: N * shape_type")
+        .output("offset: N * shape_type")
+        .attr("N: int >= 2")
+        .attr("shape_type: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(build);
 }
 
 #[cfg(test)]

@@ -3,19 +3,50 @@
 
 use super::elems::{Elem, Mover, move_elements};
 use super::{checked_shape, kernel, prod};
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("GatherV2", gather_v2);
-    reg.register("Gather", gather_v1);
-    reg.register("Tile", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("GatherV2")
+        .input("params: Tparams")
+        .input("indices: Tindices")
+        .input("axis: Taxis")
+        .output("output: Tparams")
+        .attr("batch_dims: int = 0")
+        .attr("Tparams: type")
+        .attr("Tindices: {int16, int32, int64}")
+        .attr("Taxis: {int32, int64}")
+        .cost(Cost::InputElements)
+        .kernel(gather_v2);
+    reg.op("Gather")
+        .input("params: Tparams")
+        .input("indices: Tindices")
+        .output("output: Tparams")
+        .attr("validate_indices: bool = true")
+        .attr("Tparams: type")
+        .attr("Tindices: {int32, int64}")
+        .cost(Cost::InputElements)
+        .kernel(gather_v1);
+    reg.op("Tile")
+        .input("input: T")
+        .input("multiples: Tmultiples")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Tmultiples: {int32, int64} = DT_INT32")
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = tile(ctx.input(0), ctx.input(1))?;
             ctx.set_output(0, out);
             Ok(())
         }))
     });
-    reg.register("BroadcastGradientArgs", broadcast_gradient_args);
+    reg.op("BroadcastGradientArgs")
+        .input("s0: T")
+        .input("s1: T")
+        .output("r0: T")
+        .output("r1: T")
+        .attr("T: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(broadcast_gradient_args);
 }
 
 fn index_types(init: &KernelInit<'_>) -> Result<()> {

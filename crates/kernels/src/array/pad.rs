@@ -3,17 +3,30 @@
 
 use super::elems::{Elem, Mover, move_elements};
 use super::{checked_shape, kernel, strides_of};
-use ferroflow_framework::{Error, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Error, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Pad", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Pad")
+        .input("input: T")
+        .input("paddings: Tpaddings")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Tpaddings: {int32, int64} = DT_INT32")
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = pad(ctx.input(0), ctx.input(1), None)?;
             ctx.set_output(0, out);
             Ok(())
         }))
     });
-    reg.register("PadV2", |_| {
+    reg.op("PadV2")
+        .input("input: T")
+        .input("paddings: Tpaddings")
+        .input("constant_values: T")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Tpaddings: {int32, int64} = DT_INT32")
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = pad(ctx.input(0), ctx.input(1), Some(ctx.input(2)))?;
             ctx.set_output(0, out);

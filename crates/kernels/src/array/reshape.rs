@@ -2,24 +2,44 @@
 //! Stateless kernels; Squeeze keeps its validated attribute list.
 
 use super::kernel;
-use ferroflow_framework::{Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Reshape", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Reshape")
+        .input("tensor: T")
+        .input("shape: Tshape")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Tshape: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = reshape(ctx.input(0), ctx.input(1))?;
             ctx.set_output(0, out);
             Ok(())
         }))
     });
-    reg.register("ExpandDims", |_| {
+    reg.op("ExpandDims")
+        .input("input: T")
+        .input("dim: Tdim")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Tdim: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = expand_dims(ctx.input(0), ctx.input(1))?;
             ctx.set_output(0, out);
             Ok(())
         }))
     });
-    reg.register("Squeeze", squeeze);
+    reg.op("Squeeze")
+        .input("input: T")
+        .output("output: T")
+        .attr("T: type")
+        .attr("squeeze_dims: list(int) >= 0 = []")
+        .cost(Cost::Trivial)
+        .kernel(squeeze);
 }
 
 /// The output shape of `Reshape(input, sizes)`, with TF's inference of one `-1` entry.

@@ -5,10 +5,18 @@
 
 use super::elems::{Elem, Mover, move_elements, share_range};
 use super::{kernel, strides_of};
-use ferroflow_framework::{Error, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, Error, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Slice", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Slice")
+        .input("input: T")
+        .input("begin: Index")
+        .input("size: Index")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Index: {int32, int64}")
+        .cost(Cost::InputElements)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = slice(ctx.input(0), ctx.input(1), ctx.input(2))?;
             ctx.set_output(0, out);
@@ -223,7 +231,7 @@ mod tests {
         let x = Tensor::from_vec(vec![4, 2], (0..8).collect::<Vec<i32>>()).unwrap();
         let b = Tensor::from_vec(vec![2], vec![1i32, 0]).unwrap();
         let s = Tensor::from_vec(vec![2], vec![2i32, -1]).unwrap();
-        let out = run(node("Slice").attr_type("T", DType::Int32), vec![x.clone(), b, s]).unwrap();
+        let out = run(node("Slice").attr_type("T", DType::Int32).attr_type("Index", DType::Int32), vec![x.clone(), b, s]).unwrap();
         assert_eq!(out[0].to_vec::<i32>().unwrap(), vec![2, 3, 4, 5]);
         assert_eq!(out[0].raw_bytes().unwrap().as_ptr() as usize, x.raw_bytes().unwrap().as_ptr() as usize + 8);
     }

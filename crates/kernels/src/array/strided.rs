@@ -6,11 +6,39 @@ use super::checked_shape;
 use super::elems::move_elements;
 use super::kernel;
 use super::slice::{BoxScatter, StridedBox, extract};
-use ferroflow_framework::{Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("StridedSlice", strided_slice);
-    reg.register("StridedSliceGrad", strided_slice_grad);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("StridedSlice")
+        .input("input: T")
+        .input("begin: Index")
+        .input("end: Index")
+        .input("strides: Index")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Index: {int16, int32, int64}")
+        .attr("begin_mask: int = 0")
+        .attr("end_mask: int = 0")
+        .attr("ellipsis_mask: int = 0")
+        .attr("new_axis_mask: int = 0")
+        .attr("shrink_axis_mask: int = 0")
+        .cost(Cost::InputElements)
+        .kernel(strided_slice);
+    reg.op("StridedSliceGrad")
+        .input("shape: Index")
+        .input("begin: Index")
+        .input("end: Index")
+        .input("strides: Index")
+        .input("dy: T")
+        .output("output: T")
+        .attr("T: type")
+        .attr("Index: {int32, int64}")
+        .attr("begin_mask: int = 0")
+        .attr("end_mask: int = 0")
+        .attr("ellipsis_mask: int = 0")
+        .attr("new_axis_mask: int = 0")
+        .attr("shrink_axis_mask: int = 0")
+        .kernel(strided_slice_grad);
 }
 
 #[derive(Clone, Copy)]

@@ -5,17 +5,29 @@
 
 use super::elems::{Elem, Mover, move_elements};
 use super::{kernel, strides_of};
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Transpose", |_| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Transpose")
+        .input("x: T")
+        .input("perm: Tperm")
+        .output("y: T")
+        .attr("T: type")
+        .attr("Tperm: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(|_| {
         Ok(kernel(1, |ctx| {
             let out = transpose(ctx.input(0), ctx.input(1))?;
             ctx.set_output(0, out);
             Ok(())
         }))
     });
-    reg.register("InvertPermutation", invert_permutation);
+    reg.op("InvertPermutation")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(invert_permutation);
 }
 
 /// Validated permutation of a transpose of a rank-`r` tensor (negative entries wrap).

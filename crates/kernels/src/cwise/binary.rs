@@ -10,8 +10,8 @@
 use super::num::{Float, Num};
 use super::{ALL_TYPES, FLOATS, REAL_BOOL_STRING, dt_name, no_kernel, pod_tensor, pod_values, type_attr};
 use crate::broadcast::BroadcastPlan;
-use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
+use ferroflow_framework::{Cost, 
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
 };
 
 use DType::{Double as F64, Float as F32, Int8 as I8, Int16 as I16, Int32 as I32, Int64 as I64};
@@ -340,28 +340,166 @@ const MIN_MAX: &[DType] = &[F32, F64, I8, U8, I16, U16, I32, U32, I64, U64];
 const POW: &[DType] = &[F32, F64, I8, I16, I32, I64];
 const SQUARED_DIFFERENCE: &[DType] = &[F32, F64, I32, I64];
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("AddV2", |i| real::<Add>(i, ADD, ADD));
-    reg.register("Sub", |i| real::<Sub>(i, SUB, SUB));
-    reg.register("Mul", |i| real::<Mul>(i, MUL, MUL));
-    reg.register("RealDiv", |i| float::<RealDiv>(i, MUL));
-    reg.register("FloorDiv", |i| real::<FloorDiv>(i, MUL, MUL));
-    reg.register("TruncateDiv", |i| real::<TruncateDiv>(i, MUL, MUL));
-    reg.register("FloorMod", |i| real::<FloorMod>(i, FLOOR_MOD, FLOOR_MOD));
-    reg.register("Pow", |i| real::<Pow>(i, POW, POW));
-    reg.register("Maximum", |i| real::<Maximum>(i, MIN_MAX, MIN_MAX));
-    reg.register("Minimum", |i| real::<Minimum>(i, MIN_MAX, MIN_MAX));
-    reg.register("SquaredDifference", |i| real::<SquaredDifference>(i, SQUARED_DIFFERENCE, SQUARED_DIFFERENCE));
-    reg.register("Equal", equality::<Equal, true>);
-    reg.register("NotEqual", equality::<NotEqual, false>);
-    reg.register("Less", |i| real::<Less>(i, ORDERED, ORDERED));
-    reg.register("LessEqual", |i| real::<LessEqual>(i, ORDERED, ORDERED));
-    reg.register("Greater", |i| real::<Greater>(i, ORDERED, ORDERED));
-    reg.register("GreaterEqual", |i| real::<GreaterEqual>(i, ORDERED, ORDERED));
-    reg.register("LogicalAnd", logical::<LogicalAnd>);
-    reg.register("LogicalOr", logical::<LogicalOr>);
-    reg.register("TanhGrad", grad::<TanhGrad>);
-    reg.register("SigmoidGrad", grad::<SigmoidGrad>);
-    reg.register("RsqrtGrad", grad::<RsqrtGrad>);
-    reg.register("SqrtGrad", grad::<SqrtGrad>);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("AddV2")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, uint8, uint16, uint32, uint64, int8, int16, int32, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Add>(i, ADD, ADD));
+    reg.op("Sub")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, int64, complex64, complex128, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Sub>(i, SUB, SUB));
+    reg.op("Mul")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, uint64, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Mul>(i, MUL, MUL));
+    reg.op("RealDiv")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, uint64, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<RealDiv>(i, MUL));
+    reg.op("FloorDiv")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, uint64, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<FloorDiv>(i, MUL, MUL));
+    reg.op("TruncateDiv")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, uint8, int8, uint16, int16, int32, uint32, uint64, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<TruncateDiv>(i, MUL, MUL));
+    reg.op("FloorMod")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {int8, int16, int32, int64, uint8, uint16, uint32, uint64, bfloat16, half, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<FloorMod>(i, FLOOR_MOD, FLOOR_MOD));
+    reg.op("Pow")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, float, half, double, int8, int16, int32, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Pow>(i, POW, POW));
+    reg.op("Maximum")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Maximum>(i, MIN_MAX, MIN_MAX));
+    reg.op("Minimum")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, int8, uint8, int16, uint16, int32, uint32, int64, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Minimum>(i, MIN_MAX, MIN_MAX));
+    reg.op("SquaredDifference")
+        .input("x: T")
+        .input("y: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, int32, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<SquaredDifference>(i, SQUARED_DIFFERENCE, SQUARED_DIFFERENCE));
+    reg.op("Equal")
+        .input("x: T")
+        .input("y: T")
+        .output("z: bool")
+        .attr("T: type")
+        .attr("incompatible_shape_error: bool = true")
+        .cost(Cost::Elementwise)
+        .kernel(equality::<Equal, true>);
+    reg.op("NotEqual")
+        .input("x: T")
+        .input("y: T")
+        .output("z: bool")
+        .attr("T: type")
+        .attr("incompatible_shape_error: bool = true")
+        .cost(Cost::Elementwise)
+        .kernel(equality::<NotEqual, false>);
+    reg.op("Less")
+        .input("x: T")
+        .input("y: T")
+        .output("z: bool")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Less>(i, ORDERED, ORDERED));
+    reg.op("LessEqual")
+        .input("x: T")
+        .input("y: T")
+        .output("z: bool")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<LessEqual>(i, ORDERED, ORDERED));
+    reg.op("Greater")
+        .input("x: T")
+        .input("y: T")
+        .output("z: bool")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Greater>(i, ORDERED, ORDERED));
+    reg.op("GreaterEqual")
+        .input("x: T")
+        .input("y: T")
+        .output("z: bool")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<GreaterEqual>(i, ORDERED, ORDERED));
+    reg.op("LogicalAnd")
+        .input("x: bool")
+        .input("y: bool")
+        .output("z: bool")
+        .cost(Cost::Elementwise)
+        .kernel(logical::<LogicalAnd>);
+    reg.op("LogicalOr")
+        .input("x: bool")
+        .input("y: bool")
+        .output("z: bool")
+        .cost(Cost::Elementwise)
+        .kernel(logical::<LogicalOr>);
+    reg.op("TanhGrad")
+        .input("y: T")
+        .input("dy: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(grad::<TanhGrad>);
+    reg.op("SigmoidGrad")
+        .input("y: T")
+        .input("dy: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(grad::<SigmoidGrad>);
+    reg.op("RsqrtGrad")
+        .input("y: T")
+        .input("dy: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(grad::<RsqrtGrad>);
+    reg.op("SqrtGrad")
+        .input("y: T")
+        .input("dy: T")
+        .output("z: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(grad::<SqrtGrad>);
 }

@@ -18,8 +18,8 @@
 
 use super::{pod_tensor, pod_values};
 use crate::broadcast;
-use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
+use ferroflow_framework::{Cost, 
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
 };
 
 /// A type elements can be converted to.
@@ -199,8 +199,15 @@ fn factory(init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(Kernel::sync(CastKernel { src, dst, f }, 1))
 }
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Cast", factory);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Cast")
+        .input("x: SrcT")
+        .output("y: DstT")
+        .attr("SrcT: type")
+        .attr("DstT: type")
+        .attr("Truncate: bool = false")
+        .cost(Cost::Elementwise)
+        .kernel(factory);
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 use super::{ALL_TYPES, REAL_BOOL_STRING, pod_tensor, pod_values, type_attr};
 use crate::broadcast::{BroadcastPlan, checked_num_elements};
 use bytes::Bytes;
-use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
+use ferroflow_framework::{Cost, 
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
 };
 use std::borrow::Cow;
 
@@ -166,7 +166,21 @@ fn factory<const V2: bool>(init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(Kernel::sync(SelectKernel { dtype, f }, 1))
 }
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Select", factory::<false>);
-    reg.register("SelectV2", factory::<true>);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Select")
+        .input("condition: bool")
+        .input("t: T")
+        .input("e: T")
+        .output("output: T")
+        .attr("T: type")
+        .cost(Cost::Elementwise)
+        .kernel(factory::<false>);
+    reg.op("SelectV2")
+        .input("condition: bool")
+        .input("t: T")
+        .input("e: T")
+        .output("output: T")
+        .attr("T: type")
+        .cost(Cost::Elementwise)
+        .kernel(factory::<true>);
 }

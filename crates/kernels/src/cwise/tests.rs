@@ -109,7 +109,9 @@ fn dtypes_outside_the_op_definition_or_without_cpu_kernel_are_refused_at_build()
     let e = reg.build(&node("AddV2").attr_type("T", DType::Bool).0, 2).err().unwrap();
     assert_eq!(e.code, ferroflow_framework::Code::InvalidArgument);
     assert!(
-        e.message.starts_with("Value for attr 'T' of bool is not in the list of allowed values: float, double"),
+        e.message.starts_with(
+            "Value for attr 'T' of bool is not in the list of allowed values: bfloat16, half, float, double, uint8, uint16, uint32, uint64, int8, int16, int32, int64, complex64, complex128"
+        ),
         "{}",
         e.message
     );

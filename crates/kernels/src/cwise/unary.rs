@@ -7,8 +7,8 @@
 use super::num::{Float, Num};
 use super::{FLOATS, dt_name, no_kernel, pod_tensor, pod_values, type_attr};
 use crate::broadcast;
-use ferroflow_framework::{
-    DType, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
+use ferroflow_framework::{Cost, 
+    DType, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, dispatch,
 };
 
 use DType::{Double as F64, Float as F32, Int8 as I8, Int16 as I16, Int32 as I32, Int64 as I64};
@@ -122,18 +122,82 @@ fn float<F: FloatUnary>(init: &KernelInit<'_>, op_def: &[DType]) -> Result<Kerne
 const SIGNED: &[DType] = &[F32, F64, I8, I16, I32, I64];
 const SQUARE: &[DType] = &[F32, F64, I8, I16, I32, I64, U8, U16, U32, U64];
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Neg", |i| real::<Neg>(i, SIGNED));
-    reg.register("Square", |i| real::<Square>(i, SQUARE));
-    reg.register("Abs", |i| real::<Abs>(i, SIGNED));
-    reg.register("Sign", |i| real::<Sign>(i, SIGNED));
-    reg.register("Exp", |i| float::<Exp>(i, FLOATS));
-    reg.register("Log", |i| float::<Log>(i, FLOATS));
-    reg.register("Sqrt", |i| float::<Sqrt>(i, FLOATS));
-    reg.register("Rsqrt", |i| float::<Rsqrt>(i, FLOATS));
-    reg.register("Tanh", |i| float::<Tanh>(i, FLOATS));
-    reg.register("Sigmoid", |i| float::<Sigmoid>(i, FLOATS));
-    reg.register("Floor", |i| float::<Floor>(i, FLOATS));
-    reg.register("Reciprocal", |i| float::<Reciprocal>(i, SIGNED));
-    reg.register("LogicalNot", |i| build(i, DType::Bool, Some(run::<u8, LogicalNot> as UnFn)));
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Neg")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, int8, int16, int32, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Neg>(i, SIGNED));
+    reg.op("Square")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, int8, int16, int32, int64, uint8, uint16, uint32, uint64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Square>(i, SQUARE));
+    reg.op("Abs")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, int8, int16, int32, int64}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Abs>(i, SIGNED));
+    reg.op("Sign")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, int8, int16, int32, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| real::<Sign>(i, SIGNED));
+    reg.op("Exp")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Exp>(i, FLOATS));
+    reg.op("Log")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Log>(i, FLOATS));
+    reg.op("Sqrt")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Sqrt>(i, FLOATS));
+    reg.op("Rsqrt")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Rsqrt>(i, FLOATS));
+    reg.op("Tanh")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Tanh>(i, FLOATS));
+    reg.op("Sigmoid")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Sigmoid>(i, FLOATS));
+    reg.op("Floor")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Floor>(i, FLOATS));
+    reg.op("Reciprocal")
+        .input("x: T")
+        .output("y: T")
+        .attr("T: {bfloat16, half, float, double, int8, int16, int32, int64, complex64, complex128}")
+        .cost(Cost::Elementwise)
+        .kernel(|i| float::<Reciprocal>(i, SIGNED));
+    reg.op("LogicalNot")
+        .input("x: bool")
+        .output("y: bool")
+        .cost(Cost::Elementwise)
+        .kernel(|i| build(i, DType::Bool, Some(run::<u8, LogicalNot> as UnFn)));
 }

@@ -4,17 +4,38 @@
 
 use super::{Num, Real, map1, map2};
 use crate::array::kernel;
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, dispatch};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, dispatch};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Relu", |init| unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu), unsupported(t))));
-    reg.register("Relu6", |init| {
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Relu")
+        .input("features: T")
+        .output("activations: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64, qint8}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu), unsupported(t))));
+    reg.op("Relu6")
+        .input("features: T")
+        .output("activations: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| {
         unary_real(init, |t, x| dispatch!(real, t, T => unary::<T>(x, relu6), unsupported(t)))
     });
-    reg.register("Elu", |init| {
+    reg.op("Elu")
+        .input("features: T")
+        .output("activations: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| {
         unary_float(init, |t, x, _| dispatch!(float, t, T => unary::<T>(x, elu), unsupported(t)))
     });
-    reg.register("LeakyRelu", |init| {
+    reg.op("LeakyRelu")
+        .input("features: T")
+        .output("activations: T")
+        .attr("alpha: float = 0.2")
+        .attr("T: {half, bfloat16, float, double} = DT_FLOAT")
+        .cost(Cost::Elementwise)
+        .kernel(|init| {
         unary_float(init, |t, x, alpha| {
             dispatch!(float, t, T => {
             let a = T::from_f32(alpha);
@@ -22,16 +43,41 @@ pub(super) fn register(reg: &mut KernelRegistry) {
         }, unsupported(t))
         })
     });
-    reg.register("ReluGrad", |init| grad_real(init, "ReluGrad", |t, g, f| {
+    reg.op("ReluGrad")
+        .input("gradients: T")
+        .input("features: T")
+        .output("backprops: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| grad_real(init, "ReluGrad", |t, g, f| {
         dispatch!(real, t, T => binary::<T>(g, f, |g, f| if f > T::ZERO { g } else { T::ZERO }), unsupported(t))
     }));
-    reg.register("Relu6Grad", |init| grad_real(init, "Relu6Grad", |t, g, f| {
+    reg.op("Relu6Grad")
+        .input("gradients: T")
+        .input("features: T")
+        .output("backprops: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| grad_real(init, "Relu6Grad", |t, g, f| {
         dispatch!(real, t, T => binary::<T>(g, f, |g, f| if f > T::ZERO && f < T::SIX { g } else { T::ZERO }), unsupported(t))
     }));
-    reg.register("EluGrad", |init| grad_float(init, "EluGrad", |t, g, y, _| {
+    reg.op("EluGrad")
+        .input("gradients: T")
+        .input("outputs: T")
+        .output("backprops: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| grad_float(init, "EluGrad", |t, g, y, _| {
         dispatch!(float, t, T => binary::<T>(g, y, |g, y| if y < T::ZERO { g * (y + T::ONE) } else { g }), unsupported(t))
     }));
-    reg.register("LeakyReluGrad", |init| {
+    reg.op("LeakyReluGrad")
+        .input("gradients: T")
+        .input("features: T")
+        .output("backprops: T")
+        .attr("alpha: float = 0.2")
+        .attr("T: {half, bfloat16, float, double} = DT_FLOAT")
+        .cost(Cost::Elementwise)
+        .kernel(|init| {
         grad_float(init, "LeakyReluGrad", |t, g, f, alpha| {
             dispatch!(float, t, T => {
             let a = T::from_f32(alpha);

@@ -3,12 +3,31 @@
 
 use super::{Num, for_rows};
 use crate::array::kernel;
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, dispatch};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, dispatch};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("BiasAdd", bias_add);
-    reg.register("BiasAddV1", bias_add);
-    reg.register("BiasAddGrad", bias_add_grad);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("BiasAdd")
+        .input("value: T")
+        .input("bias: T")
+        .output("output: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+        .cost(Cost::Elementwise)
+        .kernel(bias_add);
+    reg.op("BiasAddV1")
+        .input("value: T")
+        .input("bias: T")
+        .output("output: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .cost(Cost::Elementwise)
+        .kernel(bias_add);
+    reg.op("BiasAddGrad")
+        .input("out_backprop: T")
+        .output("output: T")
+        .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
+        .attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+        .cost(Cost::InputElements)
+        .kernel(bias_add_grad);
 }
 
 /// True for NCHW; INVALID_ARGUMENT for formats other than NHWC and NCHW.

@@ -4,14 +4,44 @@
 
 use super::{Real, exp_shift_in_place, for_rows, row_max, sum_exp_shift};
 use crate::array::kernel;
-use ferroflow_framework::{DType, Error, Kernel, KernelInit, KernelRegistry, Result, Tensor, TensorShape};
+use ferroflow_framework::{Cost, DType, Error, Kernel, KernelInit, OpRegistry, Result, Tensor, TensorShape};
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("Softmax", |init| softmax_kernel(init, false));
-    reg.register("LogSoftmax", |init| softmax_kernel(init, true));
-    reg.register("SparseSoftmaxCrossEntropyWithLogits", sparse_xent);
-    reg.register("SoftmaxCrossEntropyWithLogits", dense_xent);
-    reg.register("L2Loss", l2_loss);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("Softmax")
+        .input("logits: T")
+        .output("softmax: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::InputElements)
+        .kernel(|init| softmax_kernel(init, false));
+    reg.op("LogSoftmax")
+        .input("logits: T")
+        .output("logsoftmax: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::InputElements)
+        .kernel(|init| softmax_kernel(init, true));
+    reg.op("SparseSoftmaxCrossEntropyWithLogits")
+        .input("features: T")
+        .input("labels: Tlabels")
+        .output("loss: T")
+        .output("backprop: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .attr("Tlabels: {int32, int64} = DT_INT64")
+        .cost(Cost::InputElements)
+        .kernel(sparse_xent);
+    reg.op("SoftmaxCrossEntropyWithLogits")
+        .input("features: T")
+        .input("labels: T")
+        .output("loss: T")
+        .output("backprop: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::InputElements)
+        .kernel(dense_xent);
+    reg.op("L2Loss")
+        .input("t: T")
+        .output("output: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::InputElements)
+        .kernel(l2_loss);
 }
 
 const FLOAT: &[DType] = &[DType::Float, DType::Double];

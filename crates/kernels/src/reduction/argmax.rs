@@ -12,8 +12,8 @@ use super::check_tidx;
 use crate::broadcast::{PARALLEL_THRESHOLD, checked_num_elements};
 use crate::cwise::num::Num;
 use crate::cwise::{pod_tensor, pod_values};
-use ferroflow_framework::{
-    DType, Error, Kernel, KernelInit, KernelRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
+use ferroflow_framework::{Cost, 
+    DType, Error, Kernel, KernelInit, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape, dispatch,
 };
 use rayon::prelude::*;
 
@@ -209,7 +209,23 @@ fn factory<const MAX: bool>(init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(Kernel::sync(ArgKernel { dtype, out_type, f }, 1))
 }
 
-pub(super) fn register(reg: &mut KernelRegistry) {
-    reg.register("ArgMax", factory::<true>);
-    reg.register("ArgMin", factory::<false>);
+pub(super) fn register(reg: &mut OpRegistry) {
+    reg.op("ArgMax")
+        .input("input: T")
+        .input("dimension: Tidx")
+        .output("output: output_type")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64, qint8, quint8, qint32, qint16, quint16, bool}")
+        .attr("Tidx: {int16, int32, int64} = DT_INT32")
+        .attr("output_type: {int16, uint16, int32, int64} = DT_INT64")
+        .cost(Cost::InputElements)
+        .kernel(factory::<true>);
+    reg.op("ArgMin")
+        .input("input: T")
+        .input("dimension: Tidx")
+        .output("output: output_type")
+        .attr("T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64, qint8, quint8, qint32, qint16, quint16, bool}")
+        .attr("Tidx: {int32, int64} = DT_INT32")
+        .attr("output_type: {int32, int64} = DT_INT64")
+        .cost(Cost::InputElements)
+        .kernel(factory::<false>);
 }

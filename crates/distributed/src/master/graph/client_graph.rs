@@ -13,7 +13,7 @@ use super::view::{GraphView, input_string, parse_tensor_name};
 use ferroflow_framework::node_def::Transfer;
 use ferroflow_framework::{DType, Error, Result};
 use ferroflow_proto::{GraphDef, NodeDef};
-use ferroflow_runtime::graph::parse_input;
+use ferroflow_framework::graph_def::parse_input;
 use std::collections::{HashMap, HashSet};
 
 /// Rendezvous names of the client-terminated transfers of a client graph.
@@ -78,12 +78,12 @@ pub fn build_client_graph(
             .filter(|_| slot.is_some())
             .ok_or_else(|| Error::not_found(format!("FeedInputs: unable to find feed output {f}")))?;
         let slot = slot.unwrap_or(0);
-        let types = dtypes::output_types(&nodes[i])
-            .or_else(|e| dtypes::output_type(&nodes[i], slot).map(|t| vec![t; slot + 1]).map_err(|_| e))?;
-        if slot >= types.len() {
-            return Err(Error::invalid_argument(format!("FeedInputs: {f} should have output index < {}", types.len())));
-        }
-        let dtype = types[slot];
+        let dtype = match known_output_count(&nodes[i])? {
+            Some(count) if slot >= count => {
+                return Err(Error::invalid_argument(format!("FeedInputs: {f} should have output index < {count}")));
+            }
+            _ => dtypes::output_type(&nodes[i], slot)?,
+        };
         let recv_name = feed_node_name(node_name, slot);
         let rewire_control = matches!(nodes[i].op.as_str(), "Placeholder" | "PlaceholderV2");
         let src = node_name.to_string();
@@ -116,28 +116,27 @@ pub fn build_client_graph(
             .filter(|_| slot.is_some())
             .ok_or_else(|| Error::not_found(format!("FetchOutputs node {f}: not found")))?;
         let slot = slot.unwrap_or(0);
-        let types = dtypes::output_types(&nodes[i])
-            .or_else(|e| dtypes::output_type(&nodes[i], slot).map(|t| vec![t; slot + 1]).map_err(|_| e))?;
-        if types.is_empty() {
-            return Err(Error::invalid_argument(format!(
-                "Tried to fetch data for '{f}', which produces no output.  To run to a node but not fetch any data, \
-                 pass '{f}' as an argument to the 'target_node_names' argument of the Session::Run API."
-            )));
+        match known_output_count(&nodes[i])? {
+            Some(0) => {
+                return Err(Error::invalid_argument(format!(
+                    "Tried to fetch data for '{f}', which produces no output.  To run to a node but not fetch any data, \
+                     pass '{f}' as an argument to the 'target_node_names' argument of the Session::Run API."
+                )));
+            }
+            Some(count) if slot >= count => {
+                return Err(Error::invalid_argument(format!("FetchOutputs {f}: output index too large, must be < {count}")));
+            }
+            _ => {}
         }
-        if slot >= types.len() {
-            return Err(Error::invalid_argument(format!(
-                "FetchOutputs {f}: output index too large, must be < {}",
-                types.len()
-            )));
-        }
+        let dtype = dtypes::output_type(&nodes[i], slot)?;
         let send_name = fetch_node_name(node_name, slot);
         let input = input_string(node_name, Some(slot));
-        let send = client_transfer(types[slot], f, client_device).send_node(&send_name, &input).build();
+        let send = client_transfer(dtype, f, client_device).send_node(&send_name, &input).build();
         index.insert(send_name, nodes.len());
         roots.push(nodes.len());
         nodes.push(send);
         names.fetches.push((f.clone(), f.clone()));
-        names.fetch_types.push(types[slot]);
+        names.fetch_types.push(dtype);
     }
 
     let mut not_found = String::new();
@@ -161,6 +160,15 @@ pub fn build_client_graph(
     }
     let node = rewritten.node.into_iter().zip(keep).filter_map(|(n, k)| k.then_some(n)).collect();
     Ok((GraphDef { node, ..graph.clone() }, names))
+}
+
+/// How many outputs `node` has, when its op is defined (`None` for an op only other runtimes know).
+fn known_output_count(node: &NodeDef) -> Result<Option<usize>> {
+    match dtypes::output_types(node) {
+        Ok(types) => Ok(Some(types.len())),
+        Err(e) if e.code == ferroflow_framework::Code::Unimplemented => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// A client-terminated transfer on the client device under rendezvous name `tensor`.

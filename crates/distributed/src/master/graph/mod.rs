@@ -10,13 +10,15 @@
 //! 3. [`localize_client_transfers`] moves those `_Recv`s and `_Send`s next to the tensors they
 //!    carry, so feeds and fetches travel in the `RunGraph` calls themselves.
 //! 4. [`partition`] splits the placed client graph by device, cutting cross-device edges into
-//!    `_Send`/`_Recv` pairs.
+//!    `_Send`/`_Recv` pairs, after [`control_loops`] gave every device in a loop that spans devices
+//!    a control loop of its own.
 //!
 //! [`dtypes`] infers output types for all three. Everything here is a pure function on graphs:
 //! no I/O, no shared state, safe to call from any thread.
 
 pub mod client_graph;
 pub mod client_transfers;
+pub mod control_loops;
 pub mod dtypes;
 pub mod partition;
 pub mod placer;

@@ -14,8 +14,9 @@
 //!
 //! Pure functions; the only state is the caller's name counter.
 
+use super::control_loops;
 use super::dtypes;
-use super::view::{GraphView, input_string};
+use super::view::{GraphView, InEdge, input_string};
 use ferroflow_framework::device_name::DeviceName;
 use ferroflow_framework::node_def::{NodeDefBuilder, Transfer};
 use ferroflow_framework::{Attrs, DType, Error, Result};
@@ -36,6 +37,9 @@ pub fn partition_with_counter(
     incarnations: &HashMap<String, u64>,
     next_id: &mut u64,
 ) -> Result<BTreeMap<String, GraphDef>> {
+    let mut graph = graph.clone();
+    control_loops::add_control_flow(&mut graph, &mut |prefix| new_name(prefix, next_id))?;
+    let graph = &graph;
     let view = GraphView::new(graph)?;
     let devices = graph
         .node
@@ -63,11 +67,19 @@ pub fn partition_with_counter(
         copy.input.clear();
         let mut controls = Vec::new();
         let mut received = Vec::new();
+        // Control inputs from control loops go to the receives made for this node (so each runs
+        // in its frame and iteration); those left over stay on the node.
+        let is_loop_control = |e: &InEdge| e.slot.is_none() && control_loops::is_control_loop_merge(&graph.node[e.src]);
+        let mut loop_controls: Vec<String> =
+            view.inputs[dst].iter().filter(|e| is_loop_control(e)).map(|e| input_string(view.name(e.src), None)).collect();
         for e in &view.inputs[dst] {
             let id = edge_id;
             edge_id += 1;
             let src_name = view.name(e.src);
             let src_dev = devices[e.src].as_str();
+            if is_loop_control(e) {
+                continue;
+            }
             if src_dev == dst_dev {
                 let input = input_string(src_name, e.slot);
                 if e.slot.is_some() {
@@ -106,7 +118,9 @@ pub fn partition_with_counter(
                             let send = t.send_node(&new_name(src_name, next_id), &input_string(src_name, e.slot));
                             src_part.push(tag(send).build());
                             let recv_name = new_name(src_name, next_id);
-                            received.push(tag(t.recv_node(&recv_name)).build());
+                            let mut recv = tag(t.recv_node(&recv_name)).build();
+                            recv.input.extend(loop_controls.pop());
+                            received.push(recv);
                             recv_name
                         }
                         None => {
@@ -117,7 +131,9 @@ pub fn partition_with_counter(
                             src_part.push(dummy);
                             src_part.push(tag(send).build());
                             let recv_name = new_name(src_name, next_id);
-                            received.push(tag(t.recv_node(&recv_name)).build());
+                            let mut recv = tag(t.recv_node(&recv_name)).build();
+                            recv.input.extend(loop_controls.pop());
+                            received.push(recv);
                             let id_name = new_name(src_name, next_id);
                             let identity = NodeDefBuilder::new(&id_name, "Identity")
                                 .device(dst_dev)
@@ -137,6 +153,7 @@ pub fn partition_with_counter(
             }
         }
         copy.input.extend(controls);
+        copy.input.extend(loop_controls);
         let part = parts.entry(dst_dev.to_string()).or_default();
         part.push(copy);
         part.extend(received);
@@ -148,7 +165,7 @@ pub fn partition_with_counter(
             for n in node.iter_mut() {
                 fill_incarnation(n, incarnations);
             }
-            (device, GraphDef { node, versions: graph.versions.clone(), version: graph.version })
+            (device, GraphDef { node, versions: graph.versions.clone(), version: graph.version, library: graph.library.clone() })
         })
         .collect())
 }

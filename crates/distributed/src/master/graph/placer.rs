@@ -177,7 +177,7 @@ impl<'v, 'a> Placer<'v, 'a> {
     fn is_resource_edge(&self, src: usize, slot: usize, dst: usize, dst_slot: usize) -> bool {
         match &self.types[src] {
             Some(types) => types.get(slot) == Some(&DType::Resource),
-            None => dtypes::resource_inputs(&self.view.def.node[dst].op).contains(&dst_slot),
+            None => dtypes::is_resource_input(&self.view.def.node[dst], dst_slot),
         }
     }
 

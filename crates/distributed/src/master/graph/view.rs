@@ -1,23 +1,18 @@
 //! A read-only index over a `GraphDef` shared by the client-graph builder, the placer and the
-//! partitioner: node names to indices, every node's inputs resolved to (source, slot) edges, the
+//! partitioner: every node's inputs resolved to (source, slot) edges (by the framework's
+//! `GraphIndex`, which the worker's graph builder uses too), the
 //! reverse (consumer) lists, and the deterministic topological order TF's graph importer uses.
 //! Also the small name helpers (tensor names, device specs) those passes share.
 //!
 //! Pure functions over borrowed data; nothing here is shared between threads.
 
 use ferroflow_framework::device_name::DeviceName;
-use ferroflow_framework::{Error, Result};
+use ferroflow_framework::Result;
 use ferroflow_proto::GraphDef;
-use ferroflow_runtime::graph::parse_input;
-use std::collections::{BTreeSet, HashMap};
+use ferroflow_framework::graph_def::{GraphIndex, parse_input};
+use std::collections::BTreeSet;
 
-/// One incoming edge of a node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct InEdge {
-    pub src: usize,
-    /// Output slot of the source; `None` for a control edge.
-    pub slot: Option<usize>,
-}
+pub(crate) use ferroflow_framework::graph_def::InEdge;
 
 /// One outgoing edge of a node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,42 +37,18 @@ impl<'a> GraphView<'a> {
     /// Indexes `def`; INVALID_ARGUMENT (TF's graph-import wording) for duplicate names, unknown
     /// inputs, or a data input after a control input.
     pub fn new(def: &'a GraphDef) -> Result<GraphView<'a>> {
-        let mut index = HashMap::with_capacity(def.node.len());
-        for (i, n) in def.node.iter().enumerate() {
-            if index.insert(n.name.as_str(), i).is_some() {
-                return Err(Error::invalid_argument(format!("Node '{}' is not unique", n.name)));
-            }
-        }
-        let mut inputs = Vec::with_capacity(def.node.len());
+        let index = GraphIndex::new(def)?;
         let mut outputs = vec![Vec::new(); def.node.len()];
-        for (i, n) in def.node.iter().enumerate() {
-            let mut edges = Vec::with_capacity(n.input.len());
-            let mut seen_control = false;
+        for (i, edges) in index.inputs.iter().enumerate() {
             let mut data = 0;
-            for input in &n.input {
-                let (src_name, slot, control) = parse_input(input);
-                let src = *index.get(src_name).ok_or_else(|| {
-                    Error::invalid_argument(format!("Node '{}': Unknown input node '{input}'", n.name))
-                })?;
-                if control {
-                    seen_control = true;
-                    edges.push(InEdge { src, slot: None });
-                    outputs[src].push(OutEdge { dst: i, slot: None, dst_slot: 0 });
-                } else {
-                    if seen_control {
-                        return Err(Error::invalid_argument(format!(
-                            "Node '{}': Control dependencies must come after regular dependencies: input {input}",
-                            n.name
-                        )));
-                    }
-                    edges.push(InEdge { src, slot: Some(slot) });
-                    outputs[src].push(OutEdge { dst: i, slot: Some(slot), dst_slot: data });
+            for e in edges {
+                outputs[e.src].push(OutEdge { dst: i, slot: e.slot, dst_slot: if e.slot.is_some() { data } else { 0 } });
+                if e.slot.is_some() {
                     data += 1;
                 }
             }
-            inputs.push(edges);
         }
-        Ok(GraphView { def, inputs, outputs })
+        Ok(GraphView { def, inputs: index.inputs, outputs })
     }
 
     pub fn len(&self) -> usize {
