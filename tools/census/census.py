@@ -23,6 +23,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -30,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
+warnings.simplefilter("ignore")  # deprecation chatter from the TF1 APIs the census calls on purpose
 tf.compat.v1.disable_eager_execution()
 
 import registry  # noqa: E402
