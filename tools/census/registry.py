@@ -13,6 +13,7 @@ Modes (TF keeps these toggles in module globals, so cases run one at a time, in 
 - `CF_V1`: `tf.compat.v1.disable_control_flow_v2()` (Switch/Merge/Enter/Exit control flow).
 """
 import contextlib
+import os
 
 import tensorflow as tf
 
@@ -95,5 +96,4 @@ class Ctx:
 
     def path(self, name):
         """A path under the run's scratch directory (for writers and file-backed ops)."""
-        import os
         return os.path.join(self.tmpdir, name)
