@@ -115,6 +115,11 @@ impl BundleReader {
         self.entries.binary_search_by(|(k, _)| k.as_slice().cmp(key)).is_ok()
     }
 
+    /// Every key of the index but the header's, in order (encoded slice names included).
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.entries.iter().map(|(k, _)| k.as_slice())
+    }
+
     /// Names of the stored tensors (full or partitioned), in key order; slice entries are left out.
     pub fn tensor_names(&self) -> Vec<String> {
         self.entries.iter().filter(|(k, _)| k.first() != Some(&0)).map(|(k, _)| lossy(k)).collect()
