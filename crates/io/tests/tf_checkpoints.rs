@@ -189,6 +189,9 @@ fn rewriting_tfs_bundles_reproduces_tfs_bytes() {
     assert!(!tmp.exists(), "the emptied temporary directory is removed");
 }
 
+/// Changes a file's bytes (given its name).
+type Damage = Box<dyn Fn(&str, &mut Vec<u8>)>;
+
 /// A copy of fixture `ckpt` in a temporary directory, its files passed through `damage`.
 fn damaged_copy(dir: &Path, ckpt: &str, damage: impl Fn(&str, &mut Vec<u8>)) -> String {
     std::fs::create_dir_all(dir).unwrap();
@@ -205,7 +208,7 @@ fn damaged_copy(dir: &Path, ckpt: &str, damage: impl Fn(&str, &mut Vec<u8>)) -> 
 fn damaged_checkpoints_are_data_loss_and_yield_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let everything = |prefix: &str| restore_v2(prefix, &[("i64", "", DType::Int64), ("words", "", DType::String)]);
-    let cases: Vec<(&str, Box<dyn Fn(&str, &mut Vec<u8>)>, &str)> = vec![
+    let cases: Vec<(&str, Damage, &str)> = vec![
         ("truncated_index", Box::new(|f, b| if f.ends_with(".index") { b.truncate(b.len() - 60) }), "not an sstable (bad magic number)"),
         ("short_index", Box::new(|f, b| if f.ends_with(".index") { b.truncate(10) }), "file is too short to be an sstable"),
         ("bad_magic", Box::new(|f, b| if f.ends_with(".index") { *b.last_mut().unwrap() ^= 0x40 }), "not an sstable (bad magic number)"),

@@ -157,3 +157,6 @@ mod tests {
         assert!(check_versions(&VersionDef::default()).is_ok());
     }
 }
+
+#[cfg(test)]
+mod bundle_tests;

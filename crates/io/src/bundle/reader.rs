@@ -33,8 +33,7 @@ pub struct BundleReader {
     prefix: String,
     num_shards: i32,
     big_endian: bool,
-    /// The index's entries after the header, in key order: key, serialized `BundleEntryProto`.
-    entries: Vec<(Vec<u8>, Bytes)>,
+    entries: Entries,
     data_files: Mutex<HashMap<i32, Arc<DataFile>>>,
 }
 
@@ -47,6 +46,9 @@ fn slice_copy_supported(dtype: DType) -> bool {
 fn lossy(key: &[u8]) -> String {
     String::from_utf8_lossy(key).into_owned()
 }
+
+/// An index's entries after the header, in key order: key, serialized `BundleEntryProto`.
+pub(crate) type Entries = Vec<(Vec<u8>, Bytes)>;
 
 /// The bytes of the index file, or TF's NOT_FOUND for a missing checkpoint.
 fn read_index(prefix: &str) -> Result<Bytes> {
@@ -61,7 +63,7 @@ fn read_index(prefix: &str) -> Result<Bytes> {
 }
 
 /// The index's header and other entries, checked: every block read, keys strictly increasing.
-pub(crate) fn read_entries(table: &Table, filename: &str) -> Result<(BundleHeaderProto, Vec<(Vec<u8>, Bytes)>)> {
+pub(crate) fn read_entries(table: &Table, filename: &str) -> Result<(BundleHeaderProto, Entries)> {
     let mut iter = table.iter();
     let header = match iter.next() {
         None => return Err(corrupt_file_error(None, filename, "failed to seek to header entry")),
@@ -73,7 +75,7 @@ pub(crate) fn read_entries(table: &Table, filename: &str) -> Result<(BundleHeade
             corrupt_file_error(Some(Error::data_loss("Entry for key  not parseable.")), filename, "unable to parse header")
         })?,
     };
-    let mut entries: Vec<(Vec<u8>, Bytes)> = Vec::new();
+    let mut entries: Entries = Vec::new();
     for entry in iter {
         let (key, value) = entry.map_err(|e| corrupt_file_error(Some(e), filename, "failed to read the entries"))?;
         if entries.last().is_some_and(|(last, _)| *last >= key) {

@@ -110,7 +110,7 @@ mod tests {
                 assert_eq!(k, format!("key{i:05}").as_bytes());
                 assert_eq!(v, format!("value {i} ").repeat(i % 7).as_bytes());
             }
-            assert_eq!(table.get(b"key00321").unwrap().unwrap(), format!("value 321 ").repeat(321 % 7).as_bytes());
+            assert_eq!(table.get(b"key00321").unwrap().unwrap(), "value 321 ".repeat(321 % 7).as_bytes());
             assert!(table.get(b"key00321x").unwrap().is_none());
             assert!(table.get(b"zzz").unwrap().is_none());
             assert!(table.get(b"").unwrap().is_none());
