@@ -7,3 +7,5 @@
 //! between threads unless a type says so.
 
 pub mod crc;
+pub mod table;
+pub mod bundle;
