@@ -7,3 +7,4 @@
 //! between threads unless a type says so.
 
 pub mod crc;
+pub mod record;
