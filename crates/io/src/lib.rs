@@ -8,3 +8,4 @@
 
 pub mod crc;
 pub mod record;
+pub mod summary;
