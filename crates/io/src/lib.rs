@@ -9,3 +9,4 @@
 pub mod crc;
 pub mod record;
 pub mod summary;
+pub mod events;

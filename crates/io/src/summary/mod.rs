@@ -113,7 +113,7 @@ pub fn histogram_summary(node_name: &str, tag: &Tensor, values: &Tensor) -> Resu
 
 /// A tensor as TF's summaries hold it: `tensor_content` for fixed-size types, `string_val` for
 /// strings (`AsProtoTensorContent` / `AsProtoField`).
-fn summary_value_tensor(t: &Tensor) -> Result<ferroflow_proto::TensorProto> {
+pub(crate) fn summary_value_tensor(t: &Tensor) -> Result<ferroflow_proto::TensorProto> {
     if t.dtype() == DType::Resource {
         return Err(Error::invalid_argument("Summaries cannot hold resource tensors"));
     }
