@@ -84,14 +84,14 @@ impl Compression {
 /// A byte stream as TF's record readers see a file: the bytes themselves or their inflated form.
 pub enum InputStream<R: Read> {
     Plain(R),
-    Inflate(InflateReader<R>),
+    Inflate(Box<InflateReader<R>>),
 }
 
 impl<R: Read> InputStream<R> {
     pub fn new(inner: R, compression: Compression, buffer_size: usize) -> InputStream<R> {
         match compression {
             Compression::None => InputStream::Plain(inner),
-            c => InputStream::Inflate(InflateReader::new(inner, c, buffer_size)),
+            c => InputStream::Inflate(Box::new(InflateReader::new(inner, c, buffer_size))),
         }
     }
 

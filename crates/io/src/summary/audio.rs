@@ -101,7 +101,7 @@ pub fn audio_summary(tag: &Tensor, tensor: &Tensor, sample_rate: &Tensor, max_ou
         return Err(Error::invalid_argument("sample_rate must be rank-0 or contain a single value"));
     }
     let rate = sample_rate.scalar_value::<f32>()?;
-    if !(rate > 0.0) {
+    if rate.is_nan() || rate <= 0.0 {
         return Err(Error::invalid_argument("sample_rate must be > 0"));
     }
     let mut summary = Summary::default();

@@ -4,7 +4,7 @@
 //! the tag; bool tensors are numbers; unsupported dtypes are UNIMPLEMENTED). Pure functions.
 
 use super::image::{ImageBatch, add_images};
-use super::{histogram_of, text};
+use super::{ToFloat, histogram_of, text};
 use ferroflow_framework::{DType, Error, Result, Tensor, dispatch};
 use ferroflow_proto::Summary;
 use ferroflow_proto::summary::{Value, value};
@@ -19,7 +19,7 @@ fn as_f64s(t: &Tensor) -> Result<Vec<f64>> {
         return Ok(t.bools()?.into_iter().map(|b| b as u8 as f64).collect());
     }
     dispatch!(real, t.dtype(), T => {
-        Ok(t.values::<T>()?.iter().map(|&v| v as f64).collect())
+        Ok(t.values::<T>()?.iter().map(|&v| v.to_f64()).collect())
     }, Err(unsupported(t.dtype())))
 }
 
@@ -29,7 +29,7 @@ pub fn tensor_as_scalar(t: &Tensor, tag: &str) -> Result<Summary> {
         t.bools()?.first().map(|&b| b as u8 as f32).ok_or_else(|| empty(t))?
     } else {
         dispatch!(real, t.dtype(), T => {
-            t.values::<T>()?.first().map(|&v| v as f32).ok_or_else(|| empty(t))?
+            t.values::<T>()?.first().map(|&v| v.to_f32()).ok_or_else(|| empty(t))?
         }, return Err(unsupported(t.dtype())))
     };
     let value = Value { tag: tag.to_string(), value: Some(value::Value::SimpleValue(first)), ..Default::default() };
@@ -63,7 +63,7 @@ pub fn tensor_as_image(t: &Tensor, tag: &str, max_images: i64, bad_color: &Tenso
 
 /// `AddTensorAsAudioToSummary`.
 pub fn tensor_as_audio(t: &Tensor, tag: &str, max_outputs: i64, sample_rate: f32) -> Result<Summary> {
-    if !(sample_rate > 0.0) {
+    if sample_rate.is_nan() || sample_rate <= 0.0 {
         return Err(Error::invalid_argument("sample_rate must be > 0"));
     }
     if !(2..=3).contains(&t.rank()) {

@@ -48,10 +48,30 @@ pub(crate) fn string_scalar(t: &Tensor) -> Result<String> {
     }
 }
 
+/// C++'s `static_cast` of a tensor element to float and double.
+pub(crate) trait ToFloat: Copy {
+    fn to_f64(self) -> f64;
+    fn to_f32(self) -> f32;
+}
+
+macro_rules! to_float {
+    ($($t:ty),*) => {$(
+        impl ToFloat for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn to_f32(self) -> f32 {
+                self as f32
+            }
+        }
+    )*};
+}
+to_float!(f32, f64, i8, i16, i32, i64, u8, u16, u32, u64);
+
 /// Elements of a real-number tensor as `f64` (TF's `static_cast<double>`).
 fn as_f64s(t: &Tensor, op: &str) -> Result<Vec<f64>> {
     dispatch!(real, t.dtype(), T => {
-        Ok(t.values::<T>()?.iter().map(|&v| v as f64).collect())
+        Ok(t.values::<T>()?.iter().map(|&v| v.to_f64()).collect())
     }, Err(Error::invalid_argument(format!("{op} does not take {} values", t.dtype()))))
 }
 
@@ -69,7 +89,7 @@ pub fn scalar_summary(tags: &Tensor, values: &Tensor) -> Result<Summary> {
         )));
     }
     let floats: Vec<f32> = dispatch!(real, values.dtype(), T => {
-        values.values::<T>()?.iter().map(|&v| v as f32).collect()
+        values.values::<T>()?.iter().map(|&v| v.to_f32()).collect()
     }, return Err(Error::invalid_argument(format!("ScalarSummary does not take {} values", values.dtype()))));
     let value = tags
         .strings()?
