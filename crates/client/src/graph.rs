@@ -305,6 +305,11 @@ impl Operation {
         (0..self.num_outputs()).map(|i| self.output(i)).collect()
     }
 
+    /// TF's definition of the op.
+    pub fn op_def(&self) -> Arc<OpDef> {
+        self.graph.with(|s| s.nodes[self.index].op_def.clone())
+    }
+
     /// The node as it will be sent.
     pub fn node_def(&self) -> NodeDef {
         self.graph.node_def(self.index)

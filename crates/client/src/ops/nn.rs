@@ -2,7 +2,7 @@
 //! softmax cross-entropy losses (with TF's flattening graph for the dense one), plus the
 //! gradient kernels their gradients use.
 
-use super::array::{constant, int_scalar, int_vector, rank, reshape, shape};
+use super::array::{constant, int_vector, rank, reshape, shape};
 use super::{Input, convert, convert_pair, unary};
 use crate::graph::Output;
 use crate::scope::{OpBuilder, Scope};
@@ -177,9 +177,4 @@ pub fn softmax_cross_entropy_op(scope: &Scope, logits: &Output, labels: &Output)
 /// A float scalar constant named `name` (helpers for optimizers and initializers).
 pub(crate) fn float_scalar(scope: &Scope, name: &str, value: f64, dtype: DType) -> Result<Output> {
     constant(&scope.named(name), &super::scalar_tensor(value, dtype)?)
-}
-
-/// An int32 scalar constant named `name`.
-pub(crate) fn int32_scalar(scope: &Scope, name: &str, value: i64) -> Result<Output> {
-    int_scalar(scope, name, value)
 }
