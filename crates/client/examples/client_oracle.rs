@@ -156,7 +156,8 @@ fn gradient_model(g: &Graph) -> Result<(Output, Vec<Output>, ferroflow_client::O
     let l1 = math::reduce_mean(&s, &nn::sparse_softmax_cross_entropy_with_logits(&s, &labels, &a)?, math::Axes::All, false)?;
     let l2 = math::reduce_sum(&s, &nn::softmax_cross_entropy_with_logits(&s, &dense, &a)?, math::Axes::All, false)?;
     let l3 = math::reduce_mean(&s, &m, math::Axes::All, false)?;
-    let row = math::reduce_sum(&s, &math::op_mul(&s, &x, &array::cast(&s, &labels, DType::Float)?)?, [0i64], true)?;
+    let column = array::reshape_to(&s, &array::cast(&s, &labels, DType::Float)?, &[4, 1])?;
+    let row = math::reduce_sum(&s, &math::op_mul(&s, &x, &column)?, [0i64], true)?;
     let l4 = math::reduce_sum(&s, &math::op_mul(&s, &row, 0.1f32)?, math::Axes::All, false)?;
     let loss = math::add_n(&s, &[l1, l2, l3, l4])?;
     let init = global_variables_initializer(&s)?;

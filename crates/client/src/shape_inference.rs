@@ -214,7 +214,7 @@ pub fn infer(graph: &Graph, node: &NodeDef, inputs: &[Output], shapes: &[Shape],
         "ExpandDims" => {
             let x = s(0);
             return one(match (x.dims(), axis_const(&inputs[1])) {
-                (Some(d), Some(a)) if a.len() == 1 => match normalize(if a[0] < 0 { a[0] + 1 } else { a[0] }, d.len() + 1) {
+                (Some(d), Some(a)) if a.len() == 1 => match normalize(a[0], d.len() + 1) {
                     Some(ax) => {
                         let mut v = d.to_vec();
                         v.insert(ax, Some(1));
