@@ -350,3 +350,30 @@ fn concatenated(values: &[Shape], axis: &Output) -> Shape {
     out[ax] = total;
     Shape::from_partial(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::graph::Graph;
+    use crate::ops::{array, math};
+    use crate::shape::Shape;
+    use ferroflow_framework::DType;
+
+    #[test]
+    fn shapes_follow_tf_shape_functions() {
+        let g = Graph::new();
+        let s = g.scope();
+        let x = array::placeholder(&s, DType::Float, [6, 4]).unwrap();
+        assert_eq!(array::expand_dims(&s, &x, -1).unwrap().shape(), Shape::from_dims(&[6, 4, 1]));
+        assert_eq!(array::expand_dims(&s, &x, 0).unwrap().shape(), Shape::from_dims(&[1, 6, 4]));
+        assert_eq!(array::reshape_to(&s, &x, &[-1, 8]).unwrap().shape(), Shape::from_dims(&[3, 8]));
+        assert_eq!(math::reduce_sum(&s, &x, 1i64, true).unwrap().shape(), Shape::from_dims(&[6, 1]));
+        assert_eq!(math::reduce_mean(&s, &x, math::Axes::All, false).unwrap().shape(), Shape::scalar());
+        let y = array::placeholder(&s, DType::Float, [-1, 4]).unwrap();
+        assert_eq!(array::concat(&s, vec![x.clone().into(), y.clone().into()], 0).unwrap().shape(), Shape::from_dims(&[-1, 4]));
+        assert_eq!(math::matmul(&s, &y, &x, false, true).unwrap().shape(), Shape::from_dims(&[-1, 6]));
+        let sh = array::shape(&s, &y, DType::Int32).unwrap();
+        assert_eq!(sh.op().op_type(), "Shape");
+        assert_eq!(array::reshape(&s, &x, &array::shape(&s, &x, DType::Int32).unwrap()).unwrap().shape(), Shape::from_dims(&[6, 4]));
+        assert!(math::op_add(&s, &x, &array::placeholder(&s, DType::Float, [5]).unwrap()).is_err());
+    }
+}
