@@ -197,7 +197,7 @@ mod tests {
         let g = Graph::new();
         let s = g.scope();
         let x = array::placeholder(&s.named("x"), DType::Float, [2]).unwrap();
-        let y = math::op_mul(&s, &x, &Tensor::from_vec(vec![2], vec![1.0f32, 2.0]).unwrap()).unwrap();
+        let y = math::op_mul(&s, &x, Tensor::from_vec(vec![2], vec![1.0f32, 2.0]).unwrap()).unwrap();
         let mut def = g.to_graph_def();
         def.node.reverse();
         let h = Graph::new();

@@ -15,6 +15,9 @@
 //! Concurrency: graphs are shared handles with an internal lock (see [`graph`]); sessions are
 //! `Send + Sync` and may run steps concurrently.
 
+// `Operation` and `Output` hash by (graph id, node index); the graph's lock is not part of the key.
+#![allow(clippy::mutable_key_type)]
+
 pub mod blocking;
 pub mod gradients;
 pub mod graph;

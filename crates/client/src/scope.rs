@@ -303,7 +303,7 @@ impl OpBuilder {
     }
 
     pub fn attr_string(self, name: &str, s: &str) -> Self {
-        self.attr(name, Value::S(s.as_bytes().to_vec().into()))
+        self.attr(name, Value::S(s.as_bytes().to_vec()))
     }
 
     pub fn attr_shape(self, name: &str, shape: &Shape) -> Self {
@@ -311,7 +311,7 @@ impl OpBuilder {
     }
 
     pub fn attr_list_strings(self, name: &str, values: &[String]) -> Self {
-        self.attr(name, Value::List(ListValue { s: values.iter().map(|s| s.as_bytes().to_vec().into()).collect(), ..Default::default() }))
+        self.attr(name, Value::List(ListValue { s: values.iter().map(|s| s.as_bytes().to_vec()).collect(), ..Default::default() }))
     }
 
     /// Adds the node and returns it.
@@ -347,7 +347,7 @@ impl OpBuilder {
             if let Some(d) = scope.colocation.iter().rev().map(|op| op.device()).find(|d| !d.is_empty()) {
                 node.device = d;
             }
-            let list = ListValue { s: groups.into_iter().map(|g| g.into_bytes().into()).collect(), ..Default::default() };
+            let list = ListValue { s: groups.into_iter().map(|g| g.into_bytes()).collect(), ..Default::default() };
             node.attr.insert("_class".into(), AttrValue { value: Some(Value::List(list)) });
         }
         let output_types = op_defs::output_types(&op_def, &node)?;

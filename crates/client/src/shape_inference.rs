@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(math::matmul(&s, &y, &x, false, true).unwrap().shape(), Shape::from_dims(&[-1, 6]));
         let sh = array::shape(&s, &y, DType::Int32).unwrap();
         assert_eq!(sh.op().op_type(), "Shape");
-        assert_eq!(array::reshape(&s, &x, &array::shape(&s, &x, DType::Int32).unwrap()).unwrap().shape(), Shape::from_dims(&[6, 4]));
-        assert!(math::op_add(&s, &x, &array::placeholder(&s, DType::Float, [5]).unwrap()).is_err());
+        assert_eq!(array::reshape(&s, &x, array::shape(&s, &x, DType::Int32).unwrap()).unwrap().shape(), Shape::from_dims(&[6, 4]));
+        assert!(math::op_add(&s, &x, array::placeholder(&s, DType::Float, [5]).unwrap()).is_err());
     }
 }

@@ -228,7 +228,7 @@ pub fn get_variable(scope: &Scope, name: &str, shape: &[i64], options: VariableO
 pub(crate) fn make_variable(root: &Scope, name: &str, shape: &[i64], dtype: DType, init: &Initializer, trainable: bool) -> Result<Variable> {
     let s = root.name_scope(name)?;
     let handle_name = s.name_stack().to_string();
-    let class = AttrValue { value: Some(Value::List(ListValue { s: vec![format!("loc:@{handle_name}").into_bytes().into()], ..Default::default() })) };
+    let class = AttrValue { value: Some(Value::List(ListValue { s: vec![format!("loc:@{handle_name}").into_bytes()], ..Default::default() })) };
     let with_class = s.with_attr("_class", class);
     let init_scope = with_class.name_scope("Initializer")?.without_device();
     let initial_value = init.initial_value(&init_scope, shape, dtype)?;

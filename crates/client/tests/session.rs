@@ -26,9 +26,9 @@ async fn a_step_feeds_fetches_and_places_ops_on_workers() {
     let s = g.scope();
     let w0 = s.with_device("/job:worker/task:0").unwrap();
     let x = array::placeholder(&w0.named("x"), DType::Float, [2, 2]).unwrap();
-    let m = math::matmul(&w0, &x, &Tensor::from_vec(vec![2, 2], vec![1.0f32, 2.0, 3.0, 4.0]).unwrap(), false, false).unwrap();
+    let m = math::matmul(&w0, &x, Tensor::from_vec(vec![2, 2], vec![1.0f32, 2.0, 3.0, 4.0]).unwrap(), false, false).unwrap();
     let w1 = s.with_device("/job:worker/task:1").unwrap();
-    let y = math::op_add(&w1, &math::op_mul(&w1, &m, 2.0f32).unwrap(), 1.0f32).unwrap();
+    let y = math::op_add(&w1, math::op_mul(&w1, &m, 2.0f32).unwrap(), 1.0f32).unwrap();
     let session = Session::connect(&target).await.unwrap();
     let feed = Tensor::from_vec(vec![2, 2], vec![1.0f32, 0.0, 0.0, 1.0]).unwrap();
     let out = session.run(&[(&x, feed.clone())], &[&y, &m, &y], &[]).await.unwrap();
@@ -144,7 +144,7 @@ async fn training_with_each_optimizer_lowers_the_loss() {
         let w = get_variable(&dense, "w", &[4, 3], VariableOptions::default()).unwrap();
         let b = get_variable(&dense, "b", &[3], VariableOptions { initializer: Initializer::Zeros, ..Default::default() }).unwrap();
         let compute = s.with_device("/job:worker/task:0").unwrap();
-        let logits = nn::bias_add(&compute, &math::matmul(&compute, &x, &w, false, false).unwrap(), &b).unwrap();
+        let logits = nn::bias_add(&compute, math::matmul(&compute, &x, &w, false, false).unwrap(), &b).unwrap();
         let xent = nn::sparse_softmax_cross_entropy_with_logits(&compute, &y, &logits).unwrap();
         let loss = math::reduce_mean(&compute, &xent, math::Axes::All, false).unwrap();
         let train = opt.minimize(&s, &loss, None).unwrap();

@@ -54,6 +54,7 @@ pub fn random_uniform(scope: &Scope, shape: &[i64], minval: f64, maxval: f64, dt
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn normal(scope: &Scope, default: &str, op_type: &str, shape: &[i64], mean: f64, stddev: f64, dtype: DType, seed: Option<i64>) -> Result<Output> {
     let s = scope.op_scope(default)?;
     let shape = int_vector(&s, "shape", shape)?;
