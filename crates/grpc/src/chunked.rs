@@ -1,8 +1,8 @@
 //! Zero-copy encoding of the messages that carry tensors (`RecvTensorResponse`, `RunGraphRequest`,
-//! `RunGraphResponse`, `RunStepResponse`, `RunCallableResponse`): a gRPC message written as a list of
-//! `Bytes` chunks in which every large `tensor_content` is the tensor's own shared buffer, not a
-//! copy. The chunks go to HTTP/2 as they are, so a 256 MiB tensor leaves the process straight from
-//! the buffer a kernel wrote.
+//! `RunGraphResponse`, `RunStepRequest`, `RunStepResponse`, `RunCallableRequest`,
+//! `RunCallableResponse`): a gRPC message written as a list of `Bytes` chunks in which every large
+//! `tensor_content` is the tensor's own shared buffer, not a copy. The chunks go to HTTP/2 as they
+//! are, so a 256 MiB tensor leaves the process straight from the buffer a kernel wrote.
 //!
 //! The wire bytes are ordinary protobuf: the message's other fields are encoded first (by prost),
 //! then the tensor fields, each `TensorProto` with its `tensor_content` last. Protobuf allows fields
@@ -201,6 +201,13 @@ impl ZeroCopyEncode for pb::RunCallableResponse {
     }
 }
 
+impl ZeroCopyEncode for pb::RunCallableRequest {
+    fn encode_chunks(mut self) -> ferroflow_framework::Result<EncodedMessage> {
+        let tensors = std::mem::take(&mut self.feed);
+        encode_with_tensors(&self, 3, &tensors)
+    }
+}
+
 impl ZeroCopyEncode for pb::RecvTensorResponse {
     fn encode_chunks(mut self) -> ferroflow_framework::Result<EncodedMessage> {
         let tensor = self.tensor.take();
@@ -327,6 +334,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(pb::RunGraphRequest::decode(request.clone().encode_chunks().unwrap().to_message_bytes()).unwrap(), request);
+        let call = pb::RunCallableRequest { session_handle: "s".into(), handle: 3, feed: vec![big_tensor(40_000), big_tensor(2)], request_id: 8 };
+        assert_eq!(pb::RunCallableRequest::decode(call.clone().encode_chunks().unwrap().to_message_bytes()).unwrap(), call);
     }
 
     #[test]

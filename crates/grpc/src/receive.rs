@@ -24,6 +24,8 @@ pub mod content_path {
     pub const RUN_GRAPH_REQUEST: &[u32] = &[3, 2, 4];
     pub const RUN_STEP_REQUEST: &[u32] = &[2, 2, 4];
     pub const RUN_CALLABLE_REQUEST: &[u32] = &[3, 4];
+    pub const RUN_STEP_RESPONSE: &[u32] = &[1, 2, 4];
+    pub const RUN_CALLABLE_RESPONSE: &[u32] = &[1, 4];
     pub const NONE: &[u32] = &[];
 }
 
