@@ -132,7 +132,7 @@ async fn start_pair(imp: &Implementation) -> Result<(Vec<Task>, f64, f64)> {
 }
 
 fn graph(nodes: Vec<pb::NodeDef>) -> pb::GraphDef {
-    pb::GraphDef { node: nodes, versions: Some(pb::VersionDef { producer: 2474, ..Default::default() }), version: 0 }
+    pb::GraphDef { node: nodes, versions: Some(pb::VersionDef { producer: 2474, ..Default::default() }), version: 0, library: None }
 }
 
 async fn register(task: &Task, nodes: Vec<pb::NodeDef>) -> Result<String> {

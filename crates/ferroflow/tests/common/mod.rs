@@ -37,7 +37,7 @@ pub fn key(from: &str, inc: u64, to: &str, tensor_name: &str) -> String {
 }
 
 pub fn graph(nodes: Vec<pb::NodeDef>) -> pb::GraphDef {
-    pb::GraphDef { node: nodes, versions: Some(pb::VersionDef { producer: 2474, ..Default::default() }), version: 0 }
+    pb::GraphDef { node: nodes, versions: Some(pb::VersionDef { producer: 2474, ..Default::default() }), version: 0, library: None }
 }
 
 /// The incarnation of a worker's CPU device.

@@ -148,7 +148,7 @@ pub fn partition_with_counter(
             for n in node.iter_mut() {
                 fill_incarnation(n, incarnations);
             }
-            (device, GraphDef { node, versions: graph.versions.clone(), version: graph.version })
+            (device, GraphDef { node, versions: graph.versions.clone(), version: graph.version, library: graph.library.clone() })
         })
         .collect())
 }
