@@ -42,10 +42,12 @@ def wait_for_port(port, proc, timeout=60.0):
 
 
 class Cluster:
-    """Tasks started per `kinds`: {("master", 0): "tf"|"ff", ("worker", 0): ..., ("worker", 1): ...}."""
+    """Tasks started per `kinds`: {("master", 0): "tf"|"ff", ("worker", 0): ..., ("worker", 1): ...};
+    `ff_args` adds command-line arguments to ferroflow tasks: {task: [arg, ...]}."""
 
-    def __init__(self, kinds, log_dir):
+    def __init__(self, kinds, log_dir, ff_args=None):
         self.kinds = dict(kinds)
+        self.ff_args = dict(ff_args or {})
         self.ports = {task: free_port() for task in self.kinds}
         self.spec = {}
         for (job, index), port in sorted(self.ports.items()):
@@ -69,7 +71,7 @@ class Cluster:
         cmd = [ferroflow_binary(), "server", "--job", job, "--task", str(index)]
         for name, addresses in self.spec.items():
             cmd += ["--cluster", f"{name}={','.join(addresses)}"]
-        return cmd
+        return cmd + list(self.ff_args.get(task, []))
 
     def start(self, task):
         job, index = task
@@ -82,6 +84,10 @@ class Cluster:
         proc.wait()
         self.start(task)
         wait_for_port(self.ports[task], self.procs[task])
+
+    def signal(self, task, sig):
+        """Sends `sig` to a task's process (SIGSTOP freezes it, SIGCONT resumes it)."""
+        self.procs[task].send_signal(sig)
 
     @property
     def target(self):

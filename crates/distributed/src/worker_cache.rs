@@ -16,8 +16,9 @@ use std::sync::{Arc, Weak};
 
 /// Creates clients for remote tasks (the gRPC layer implements it).
 pub trait WorkerClientFactory: Send + Sync {
-    /// A client for the task at `address` (`host:port`); connecting may be lazy.
-    fn connect(&self, address: &str) -> Result<Arc<dyn WorkerInterface>>;
+    /// A client for the task `task` (`/job:J/replica:R/task:T`, for its errors to name) at
+    /// `address` (`host:port`); connecting may be lazy.
+    fn connect(&self, task: &str, address: &str) -> Result<Arc<dyn WorkerInterface>>;
 }
 
 /// Task name -> worker client, plus device localities.
@@ -74,7 +75,7 @@ impl WorkerCache {
             .cluster
             .address_of_task(&task)
             .ok_or_else(|| Error::unavailable(format!("No worker known as {task} in the cluster definition")))?;
-        let client = self.factory.connect(address)?;
+        let client = self.factory.connect(&task, address)?;
         Ok(self.clients.lock().entry(task).or_insert(client).clone())
     }
 

@@ -2,7 +2,7 @@
 //! definition names real addresses before any task starts. Used by `ferroflow local`, the tests and
 //! the benchmarks. Owns its tasks; `shutdown` stops them all.
 
-use crate::config::TaskConfig;
+use crate::config::{TaskConfig, TransportConfig};
 use crate::server::TaskServer;
 use anyhow::Result;
 use ferroflow_distributed::ClusterSpec;
@@ -18,6 +18,11 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// Starts `count` tasks for each `(job, count)` on 127.0.0.1 ports chosen by the OS.
     pub async fn start(jobs: &[(&str, usize)], compute_threads: usize) -> Result<LocalCluster> {
+        LocalCluster::start_with(jobs, compute_threads, TransportConfig::default()).await
+    }
+
+    /// The same, every task with the transport settings `transport`.
+    pub async fn start_with(jobs: &[(&str, usize)], compute_threads: usize, transport: TransportConfig) -> Result<LocalCluster> {
         let mut listeners = Vec::new();
         let mut cluster = ClusterSpec::new();
         for (job, count) in jobs {
@@ -31,7 +36,7 @@ impl LocalCluster {
         }
         let mut tasks = Vec::new();
         for (job, task, listener) in listeners {
-            let config = TaskConfig { cluster: cluster.clone(), job: job.clone(), task, compute_threads };
+            let config = TaskConfig { cluster: cluster.clone(), job: job.clone(), task, compute_threads, transport: transport.clone() };
             tasks.push((job, task, TaskServer::start_on(config, listener).await?));
         }
         Ok(LocalCluster { cluster, tasks })

@@ -3,7 +3,11 @@
 //! lifecycle as a type — `TaskServer::start` binds and serves, `shutdown` stops accepting, lets
 //! calls in flight finish and returns when the server is gone.
 //!
-//! Concurrency: the server runs on the tokio runtime of the caller; kernels run on the worker's
+//! With TLS the task's port serves TLS only, client certificates required; with a plaintext-local
+//! port, the same services are also served in plaintext on 127.0.0.1 at that port (a second
+//! server over the same worker and master), for stock TF clients on the host.
+//!
+//! Concurrency: the servers run on the tokio runtime of the caller; kernels run on the worker's
 //! own compute pool.
 
 use crate::config::TaskConfig;
@@ -11,6 +15,7 @@ use anyhow::{Context, Result};
 use ferroflow_distributed::{Worker, WorkerEnv, WorkerEnvOptions, WorkerInterface};
 use ferroflow_distributed::master::{Master, MasterInterface};
 use ferroflow_grpc::{GrpcClientFactory, MasterServiceAdapter, WorkerServiceAdapter, transport};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -22,9 +27,28 @@ use tokio_stream::wrappers::TcpListenerStream;
 /// One task serving `tensorflow.WorkerService` and `tensorflow.MasterService`.
 pub struct TaskServer {
     local_addr: SocketAddr,
+    plaintext_local_addr: Option<SocketAddr>,
     worker: Arc<Worker>,
-    shutdown: Option<oneshot::Sender<()>>,
+    /// One per server: the task's port, and the plaintext-local one if any.
+    shutdown: Vec<oneshot::Sender<()>>,
     serving: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+/// Accepted connections with TCP_NODELAY: tonic applies it only to sockets it accepts itself, and
+/// without it a reply waits for the peer's delayed ACK (tens of milliseconds per transfer).
+fn incoming(listener: TcpListener) -> impl tokio_stream::Stream<Item = std::io::Result<tokio::net::TcpStream>> {
+    TcpListenerStream::new(listener).map(|accepted| {
+        accepted.inspect(|stream| {
+            let _ = stream.set_nodelay(true);
+        })
+    })
+}
+
+/// Resolves when `rx` fires (or its sender is gone).
+fn on_signal(rx: oneshot::Receiver<()>) -> impl Future<Output = ()> {
+    async {
+        let _ = rx.await;
+    }
 }
 
 impl TaskServer {
@@ -38,11 +62,12 @@ impl TaskServer {
     /// Starts serving on an already bound listener (tests bind port 0 first).
     pub async fn start_on(config: TaskConfig, listener: TcpListener) -> Result<TaskServer> {
         let local_addr = listener.local_addr()?;
+        let transport_config = config.transport.clone();
         let env = WorkerEnv::new(WorkerEnvOptions {
             cluster: config.cluster,
             job: config.job,
             task: config.task,
-            client_factory: Arc::new(GrpcClientFactory),
+            client_factory: Arc::new(GrpcClientFactory::new(transport_config.channel_options())),
             compute_threads: config.compute_threads,
             io: tokio::runtime::Handle::current(),
         })
@@ -51,28 +76,48 @@ impl TaskServer {
         let master = Master::new(env);
         let service = WorkerServiceAdapter::new(worker.clone() as Arc<dyn WorkerInterface>).into_service();
         let master_service = MasterServiceAdapter::new(master as Arc<dyn MasterInterface>).into_service();
-        // tonic applies TCP_NODELAY only to sockets it accepts itself; without it a reply waits for
-        // the peer's delayed ACK (tens of milliseconds per transfer).
-        let incoming = TcpListenerStream::new(listener).map(|accepted| {
-            accepted.inspect(|stream| {
-                let _ = stream.set_nodelay(true);
-            })
-        });
+        let mut builder = match &transport_config.tls {
+            Some(identity) => transport::tls_server_builder(identity, transport_config.peer_timeout).map_err(|e| anyhow::anyhow!("{e}"))?,
+            None => transport::server_builder(),
+        };
+        let router = builder.add_service(service.clone()).add_service(master_service.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let serving = tokio::spawn(
-            transport::server_builder()
-                .add_service(service)
-                .add_service(master_service)
-                .serve_with_incoming_shutdown(incoming, async {
-                    let _ = rx.await;
-                }),
-        );
-        tracing::info!(task = %worker.env().task_name, %local_addr, "serving tensorflow.WorkerService and tensorflow.MasterService");
-        Ok(TaskServer { local_addr, worker, shutdown: Some(tx), serving })
+        let mut shutdown = vec![tx];
+        let main_server = router.serve_with_incoming_shutdown(incoming(listener), on_signal(rx));
+        let task_name = worker.env().task_name.clone();
+        let tls = if transport_config.tls.is_some() { "TLS, client certificates required" } else { "plaintext" };
+        tracing::info!(task = %task_name, %local_addr, tls, "serving tensorflow.WorkerService and tensorflow.MasterService");
+        let mut plaintext_local_addr = None;
+        let serving = match transport_config.plaintext_local_port {
+            Some(port) if transport_config.tls.is_some() => {
+                let local = TcpListener::bind(("127.0.0.1", port)).await.with_context(|| format!("cannot listen on 127.0.0.1:{port} (--plaintext-local-port)"))?;
+                let addr = local.local_addr()?;
+                plaintext_local_addr = Some(addr);
+                tracing::info!(task = %task_name, local_addr = %addr, "also serving plaintext on loopback, for clients on this host");
+                let (tx, rx) = oneshot::channel::<()>();
+                shutdown.push(tx);
+                let local_server = transport::server_builder()
+                    .add_service(service)
+                    .add_service(master_service)
+                    .serve_with_incoming_shutdown(incoming(local), on_signal(rx));
+                tokio::spawn(async move {
+                    let (a, b) = tokio::join!(main_server, local_server);
+                    a.and(b)
+                })
+            }
+            Some(_) => anyhow::bail!("--plaintext-local-port is for a task serving TLS: without TLS the task's own port is plaintext already"),
+            None => tokio::spawn(main_server),
+        };
+        Ok(TaskServer { local_addr, plaintext_local_addr, worker, shutdown, serving })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The plaintext loopback address served besides the TLS port, if any.
+    pub fn plaintext_local_addr(&self) -> Option<SocketAddr> {
+        self.plaintext_local_addr
     }
 
     pub fn worker(&self) -> &Arc<Worker> {
@@ -81,7 +126,7 @@ impl TaskServer {
 
     /// Stops accepting calls, lets those in flight finish, and waits for the server to end.
     pub async fn shutdown(mut self) -> Result<()> {
-        if let Some(tx) = self.shutdown.take() {
+        for tx in self.shutdown.drain(..) {
             let _ = tx.send(());
         }
         self.worker.env().rendezvous_mgr.cleanup_all();

@@ -5,6 +5,8 @@
 //! - [`WithBulkMethods`] wraps a tonic service and answers the methods its [`BulkMethods`] names
 //!   itself: the request body is assembled into one aligned buffer, the reply goes out as chunks
 //!   that share the tensors' buffers. Every other method goes to the wrapped service unchanged.
+//!   Every reply, bulk or not, carries [`transport::PINGS_ACCEPTED_HEADER`]: ferroflow's clients
+//!   may then watch this server with frequent PINGs.
 //! - [`call_unary`] makes such a call on a [`PeerChannel`].
 //!
 //! Both speak plain gRPC over HTTP/2 (uncompressed messages, `grpc-status` trailers, the caller's
@@ -84,10 +86,18 @@ where
             let method = method.to_string();
             let bulk = self.bulk.clone();
             let deadline = grpc_timeout(request.headers());
-            return Box::pin(async move { Ok(serve(bulk, method, content_path, deadline, request.into_body()).await) });
+            return Box::pin(async move {
+                let mut response = serve(bulk, method, content_path, deadline, request.into_body()).await;
+                transport::mark_pings_accepted(&mut response);
+                Ok(response)
+            });
         }
         let fut = self.inner.call(request);
-        Box::pin(fut)
+        Box::pin(async move {
+            let mut response = fut.await?;
+            transport::mark_pings_accepted(&mut response);
+            Ok(response)
+        })
     }
 }
 

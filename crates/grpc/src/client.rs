@@ -2,10 +2,11 @@
 //! `tensorflow.WorkerService`, and the factory the worker cache uses to make one per target.
 //!
 //! Concurrency: a client holds one HTTP/2 channel, cloned per call (cheap) and multiplexed;
-//! connecting is lazy, so building a client never blocks.
+//! connecting is lazy, so building a client never blocks. A hung peer fails the calls pending on
+//! it within the channel's peer timeout (see [`crate::channel`]).
 
 use crate::bulk::call_unary;
-use crate::channel::PeerChannel;
+use crate::channel::{ChannelOptions, PeerChannel};
 use crate::receive::content_path;
 use crate::transport;
 use async_trait::async_trait;
@@ -24,9 +25,14 @@ pub struct GrpcWorker {
 }
 
 impl GrpcWorker {
-    /// A client for `host:port`; the connection is made on first use.
+    /// A client for `host:port` with default options; the connection is made on first use.
     pub fn connect_lazy(address: &str) -> Result<GrpcWorker> {
-        let channel = PeerChannel::new(address);
+        GrpcWorker::with_options(None, address, ChannelOptions::default())
+    }
+
+    /// A client for the task `task` (named in errors) at `address`.
+    pub fn with_options(task: Option<&str>, address: &str, options: ChannelOptions) -> Result<GrpcWorker> {
+        let channel = PeerChannel::with_options(task, address, options);
         let client = WorkerServiceClient::new(channel.clone())
             .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
             .max_encoding_message_size(transport::MAX_MESSAGE_SIZE);
@@ -84,12 +90,20 @@ forward! {
     complete_instance(pb::CompleteInstanceRequest) -> pb::CompleteInstanceResponse;
 }
 
-/// Makes gRPC clients for the worker cache.
+/// Makes gRPC clients for the worker cache, all with the same channel options.
 #[derive(Default)]
-pub struct GrpcClientFactory;
+pub struct GrpcClientFactory {
+    options: ChannelOptions,
+}
+
+impl GrpcClientFactory {
+    pub fn new(options: ChannelOptions) -> GrpcClientFactory {
+        GrpcClientFactory { options }
+    }
+}
 
 impl WorkerClientFactory for GrpcClientFactory {
-    fn connect(&self, address: &str) -> Result<Arc<dyn WorkerInterface>> {
-        Ok(Arc::new(GrpcWorker::connect_lazy(address)?))
+    fn connect(&self, task: &str, address: &str) -> Result<Arc<dyn WorkerInterface>> {
+        Ok(Arc::new(GrpcWorker::with_options(Some(task), address, self.options.clone())?))
     }
 }

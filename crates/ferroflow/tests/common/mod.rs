@@ -6,7 +6,9 @@
 use ferroflow_distributed::WorkerInterface;
 use ferroflow_framework::node_def::Transfer;
 use ferroflow_framework::{DType, ParsedKey};
-use ferroflow_grpc::GrpcWorker;
+use ferroflow_framework::tensor_from_proto;
+use ferroflow_grpc::{ChannelOptions, GrpcWorker, PeerChannel, transport};
+use ferroflow_proto::master_service_client::MasterServiceClient;
 
 /// A cloneable client, as the tests pass it around.
 pub type GrpcWorkerRef = GrpcWorker;
@@ -60,25 +62,66 @@ impl Drop for ServerProcess {
     }
 }
 
+impl ServerProcess {
+    /// Sends `signal` (SIGSTOP freezes the process, SIGCONT resumes it).
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid; no memory is involved.
+        let rc = unsafe { libc::kill(self.0.id() as i32, signal) };
+        assert_eq!(rc, 0, "kill({}, {signal})", self.0.id());
+    }
+}
+
 pub fn spawn_server(cluster: &[String], job: &str, task: i32) -> ServerProcess {
+    spawn_server_with(cluster, job, task, &[], Stdio::null())
+}
+
+/// A `ferroflow server` with extra arguments, its stderr (the log) going to `stderr`.
+pub fn spawn_server_with(cluster: &[String], job: &str, task: i32, extra: &[&str], stderr: Stdio) -> ServerProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferroflow"));
     cmd.arg("server");
     for c in cluster {
         cmd.arg("--cluster").arg(c);
     }
-    cmd.args(["--job", job, "--task", &task.to_string()]).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.args(["--job", job, "--task", &task.to_string()]).args(extra).stdout(Stdio::null()).stderr(stderr);
     ServerProcess(cmd.spawn().expect("ferroflow binary starts"))
 }
 
 /// A client of `address`, once its server answers `GetStatus` (up to 10 s).
 pub async fn connect_when_ready(address: &str) -> GrpcWorker {
+    connect_when_ready_with(address, ChannelOptions::default()).await
+}
+
+/// The same with channel options (a peer timeout, TLS).
+pub async fn connect_when_ready_with(address: &str, options: ChannelOptions) -> GrpcWorker {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let client = GrpcWorker::connect_lazy(address).unwrap();
+        let client = GrpcWorker::with_options(None, address, options.clone()).unwrap();
         match client.get_status(pb::GetStatusRequest {}).await {
             Ok(_) => return client,
             Err(e) if Instant::now() > deadline => panic!("server at {address} never answered: {e}"),
             Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
+}
+
+/// A client of a task's `tensorflow.MasterService`.
+pub type Master = MasterServiceClient<PeerChannel>;
+
+pub fn master_client(address: &str) -> Master {
+    MasterServiceClient::new(PeerChannel::new(address))
+        .max_decoding_message_size(transport::MAX_MESSAGE_SIZE)
+        .max_encoding_message_size(transport::MAX_MESSAGE_SIZE)
+}
+
+pub async fn create_session(master: &Master, graph: pb::GraphDef) -> String {
+    let request = pb::CreateSessionRequest { graph_def: Some(graph), ..Default::default() };
+    master.clone().create_session(request).await.expect("CreateSession").into_inner().session_handle
+}
+
+/// Runs a step of `session` fetching the float tensor `fetch`; its first value.
+pub async fn run_step(master: &Master, session: &str, fetch: &str) -> Result<f32, tonic::Status> {
+    let request = pb::RunStepRequest { session_handle: session.into(), fetch: vec![fetch.into()], ..Default::default() };
+    let response = master.clone().run_step(request).await?.into_inner();
+    let tensor = tensor_from_proto(response.tensor[0].tensor.as_ref().expect("fetched tensor")).expect("tensor decodes");
+    Ok(tensor.values::<f32>().unwrap()[0])
 }
