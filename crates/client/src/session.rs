@@ -87,8 +87,8 @@ fn request_id() -> i64 {
     (rand::random::<u64>() & (u64::MAX >> 1)) as i64
 }
 
-fn named(name: String, t: &Tensor) -> pb::NamedTensorProto {
-    pb::NamedTensorProto { name, tensor: Some(tensor_to_proto(t)) }
+fn named(name: String, t: &Tensor) -> Result<pb::NamedTensorProto> {
+    Ok(pb::NamedTensorProto { name, tensor: Some(tensor_to_proto(t)?) })
 }
 
 impl Session {
@@ -223,7 +223,7 @@ impl Session {
         let is_partial = !partial.is_empty();
         let req = pb::RunStepRequest {
             session_handle: handle,
-            feed: feeds.iter().map(|(n, t)| named(n.clone(), t)).collect(),
+            feed: feeds.iter().map(|(n, t)| named(n.clone(), t)).collect::<Result<_>>()?,
             fetch: unique.clone(),
             target: targets.to_vec(),
             options: Some(options),
@@ -302,7 +302,7 @@ impl Session {
             return Err(Error::invalid_argument(format!("Invalid number of feed values: expected {}, got {}", callable.num_feeds, feeds.len())));
         }
         let handle = self.ensure_handle().await?;
-        let req = pb::RunCallableRequest { session_handle: handle, handle: callable.handle, feed: feeds.iter().map(tensor_to_proto).collect(), request_id: request_id() };
+        let req = pb::RunCallableRequest { session_handle: handle, handle: callable.handle, feed: feeds.iter().map(tensor_to_proto).collect::<Result<_>>()?, request_id: request_id() };
         let resp: pb::RunCallableResponse = call_unary(&self.inner.channel, "/tensorflow.MasterService/RunCallable", req, content_path::RUN_CALLABLE_RESPONSE).await?;
         if resp.fetch.len() != callable.num_fetches {
             return Err(Error::internal(format!("RunCallable returned {} tensors for {} fetches", resp.fetch.len(), callable.num_fetches)));

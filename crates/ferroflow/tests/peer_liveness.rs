@@ -166,7 +166,7 @@ async fn a_20s_wait_on_a_live_producer_is_not_cut_by_a_2s_peer_timeout() {
     let x = Tensor::from_vec(vec![2, 2], vec![1.0f32, 0.0, 0.0, 1.0]).unwrap();
     let run0 = |step_id| {
         let mut r = run_request(&handles[0], step_id);
-        r.send = vec![pb::NamedTensorProto { name: key_x.clone(), tensor: Some(ferroflow_framework::tensor_to_proto(&x)) }];
+        r.send = vec![pb::NamedTensorProto { name: key_x.clone(), tensor: Some(ferroflow_framework::tensor_to_proto(&x).unwrap()) }];
         w0.run_graph(r)
     };
     let run1 = |step_id| {

@@ -141,7 +141,7 @@ async fn a_tls_cluster_serves_its_own_and_refuses_strangers() {
     };
     let key_y = key(&d1, inc1, &d1, "y");
     let (r0, r1) = tokio::join!(
-        w0.run_graph(run(0, vec![pb::NamedTensorProto { name: key(&d0, inc0, &d0, "x"), tensor: Some(tensor_to_proto(&x)) }], vec![])),
+        w0.run_graph(run(0, vec![pb::NamedTensorProto { name: key(&d0, inc0, &d0, "x"), tensor: Some(tensor_to_proto(&x).unwrap()) }], vec![])),
         w1.run_graph(run(1, vec![], vec![key_y.clone()]))
     );
     let (r0, r1) = (r0.unwrap(), r1.unwrap());
