@@ -99,7 +99,9 @@ fn run(inputs: &Path, out: &Path) -> Result<()> {
         let summary = case.summary()?;
         let step = step as i64;
         v1.write_event(&Event { step, wall_time: 1.0 + step as f64, what: Some(event::What::Summary(summary)), ..Default::default() })?;
+        // The v2 writer takes one scalar tag; cases with a tag per value are v1-only.
         match case.kind.as_str() {
+            _ if case.inputs[0].rank() != 0 => {}
             "scalar" => v2.write_scalar(step, &case.inputs[1], &convert::tag_of(&case.inputs[0])?)?,
             "histogram" => v2.write_histogram(step, &case.inputs[1], &convert::tag_of(&case.inputs[0])?)?,
             _ => {}
