@@ -21,6 +21,7 @@ pub mod random;
 pub mod reduction;
 pub mod segment;
 pub mod sendrecv;
+pub mod stack;
 pub mod tensor_list;
 pub(crate) mod tensor_ops;
 pub mod training;
@@ -45,6 +46,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     variable::register(reg);
     training::register(reg);
     sendrecv::register(reg);
+    stack::register(reg);
     tensor_list::register(reg);
     optional::register(reg);
 }
