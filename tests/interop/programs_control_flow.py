@@ -159,9 +159,13 @@ def rnn_trained_through_a_loop(target, job):
         with on(job, 0):
             xs = v1.placeholder(tf.float32, [5, 2, 3])
             target_h = v1.placeholder(tf.float32, [2, 4])
+            # The weights are read once, before the loop: a v1 loop reading a variable of another
+            # task inside its body cannot be placed, by TF either (the gradient's stack must sit
+            # with the read, which must sit with the variable).
+            wx_t, wh_t = tf.identity(wx), tf.identity(wh)
 
             def body(t, h):
-                return t + 1, tf.tanh(tf.matmul(xs[t], wx) + tf.matmul(h, wh))
+                return t + 1, tf.tanh(tf.matmul(xs[t], wx_t) + tf.matmul(h, wh_t))
 
             _, h = tf.while_loop(lambda t, h: t < 5, body, [0, tf.zeros([2, 4])])
             loss = tf.reduce_mean(tf.square(h - target_h))

@@ -5,7 +5,8 @@
 //! Concurrency: the handle map is behind a mutex held only for insert/lookup/remove; registered
 //! graphs are immutable and shared by `Arc` with the steps running them.
 
-use ferroflow_framework::{Error, OpRegistry, Result};
+use ferroflow_framework::{Error, FunctionRuntime, OpRegistry, Result};
+use ferroflow_runtime::function::LibraryRuntime;
 use ferroflow_proto::GraphDef;
 use ferroflow_runtime::{DeviceMgr, Executor, ExecutorEnv, Graph};
 use parking_lot::Mutex;
@@ -19,6 +20,8 @@ pub struct RegisteredGraph {
     pub executor: Executor,
     pub device_name: String,
     pub device_incarnation: u64,
+    /// The functions of the partition's library, for kernels that call them.
+    pub functions: Option<Arc<dyn FunctionRuntime>>,
 }
 
 /// Graph handle -> registered graph.
@@ -39,7 +42,7 @@ impl GraphMgr {
     }
 
     /// Validates and builds a partition; returns its handle.
-    pub fn register(&self, def: &GraphDef, registry: &OpRegistry, devices: &DeviceMgr, env: ExecutorEnv) -> Result<String> {
+    pub fn register(&self, def: &GraphDef, registry: &Arc<OpRegistry>, devices: &Arc<DeviceMgr>, env: ExecutorEnv) -> Result<String> {
         // A partition may still hold functional ops (from a master that does not lower them):
         // lowered here, as the master would have.
         let lowered;
@@ -53,12 +56,15 @@ impl GraphMgr {
         };
         let graph = Graph::build(def, registry, devices)?;
         let device = devices.lookup(&graph.device_name)?;
+        let functions = LibraryRuntime::new(def.library.as_ref(), registry.clone(), devices.clone(), device.name(), env.clone())?
+            .map(|f| f as Arc<dyn FunctionRuntime>);
         let handle = format!("{:016x}", self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let registered = RegisteredGraph {
             handle: handle.clone(),
             executor: Executor::new(Arc::new(graph), env),
             device_name: device.name().to_string(),
             device_incarnation: device.incarnation(),
+            functions,
         };
         self.graphs.lock().insert(handle.clone(), Arc::new(registered));
         Ok(handle)

@@ -67,14 +67,10 @@ impl Worker {
         opts: RunOptions,
     ) -> Result<BoxFuture<'static, StepOutcome>> {
         let graph = session.graph_mgr.lookup(graph_handle)?;
-        let step = Arc::new(StepContext {
-            step_id,
-            device_name: graph.device_name.clone(),
-            device_incarnation: graph.device_incarnation,
-            rendezvous: Arc::new(StepRendezvousHandle(rendezvous.clone())),
-            resources: session.resources.clone(),
-            call_frame: None,
-        });
+        let rendezvous = Arc::new(StepRendezvousHandle(rendezvous.clone()));
+        let step = StepContext::new(step_id, &graph.device_name, graph.device_incarnation, rendezvous, session.resources.clone())
+            .with_functions(graph.functions.clone());
+        let step = Arc::new(step);
         Ok(async move { graph.executor.run(step, opts).await }.boxed())
     }
 

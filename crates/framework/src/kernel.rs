@@ -14,7 +14,7 @@ use crate::resource::ResourceMgr;
 use crate::dtype::TensorElement;
 use crate::shape::TensorShape;
 use crate::tensor::{Tensor, TensorBuf};
-use ferroflow_proto::NodeDef;
+use ferroflow_proto::{NameAttrList, NodeDef};
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -32,6 +32,16 @@ impl CallFrame {
     }
 }
 
+/// Runs the library functions of a graph for kernels that call them (dataset map functions,
+/// `RemoteCall`, ...), on the graph's device. Implemented by the runtime; instantiations are cached.
+pub trait FunctionRuntime: Send + Sync {
+    /// Checks that `f` can be instantiated (so a kernel fails when its graph is built, not later).
+    fn prepare(&self, f: &NameAttrList) -> Result<()>;
+    /// Runs `f` on `args` with `resources`; resolves with its results. Independent of any step, so a
+    /// dataset may keep calling it after the step that created it is over.
+    fn call(&self, f: &NameAttrList, args: Vec<Tensor>, resources: Arc<ResourceMgr>) -> BoxFuture<'static, Result<Vec<Tensor>>>;
+}
+
 /// What one step gives every kernel: its id, device, rendezvous and resources.
 pub struct StepContext {
     pub step_id: i64,
@@ -39,8 +49,54 @@ pub struct StepContext {
     pub device_name: String,
     pub device_incarnation: u64,
     pub rendezvous: Arc<dyn Rendezvous>,
+    /// Resources that outlive the step (variables), shared by the session's steps.
     pub resources: Arc<ResourceMgr>,
+    /// TF's per-step container (`ScopedStepContainer`): resources that live for this step only
+    /// (TensorArrays, stacks), gone with the step whether it succeeds or fails.
+    pub step_resources: ResourceMgr,
     pub call_frame: Option<Arc<CallFrame>>,
+    /// The functions of the running graph's library, where it has one.
+    pub functions: Option<Arc<dyn FunctionRuntime>>,
+}
+
+impl StepContext {
+    /// A step's context on a device, with no call frame and no function library.
+    pub fn new(step_id: i64, device_name: &str, device_incarnation: u64, rendezvous: Arc<dyn Rendezvous>, resources: Arc<ResourceMgr>) -> StepContext {
+        StepContext {
+            step_id,
+            device_name: device_name.to_string(),
+            device_incarnation,
+            rendezvous,
+            resources,
+            step_resources: ResourceMgr::default(),
+            call_frame: None,
+            functions: None,
+        }
+    }
+
+    /// The container name TF gives the step's own resources (`__per_step_<id>`), as their handles
+    /// carry it.
+    pub fn step_container_name(&self) -> String {
+        format!("__per_step_{}", self.step_id)
+    }
+
+    /// The step runs a graph as a function with this frame's arguments and results.
+    pub fn with_call_frame(mut self, frame: Arc<CallFrame>) -> StepContext {
+        self.call_frame = Some(frame);
+        self
+    }
+
+    pub fn with_functions(mut self, functions: Option<Arc<dyn FunctionRuntime>>) -> StepContext {
+        self.functions = functions;
+        self
+    }
+
+    /// The function runtime, or FAILED_PRECONDITION naming what needed it.
+    pub fn function_runtime(&self, needed_by: &str) -> Result<&Arc<dyn FunctionRuntime>> {
+        self.functions
+            .as_ref()
+            .ok_or_else(|| Error::failed_precondition(format!("{needed_by} calls a function, but its graph has no function library")))
+    }
 }
 
 /// Where in a step's control flow a node runs: TF's frame id (0 for the root frame, a hash of the

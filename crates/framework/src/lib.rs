@@ -1,7 +1,7 @@
 //! ferroflow's framework layer: the types every other layer speaks.
 //!
 //! - [`error`]: the one error type (TF code + message) and `Result`.
-//! - [`dtype`], [`shape`], [`tensor`], [`tensor_proto`]: tensors with shared buffers and their wire form.
+//! - [`dtype`], [`shape`], [`partial_shape`], [`tensor`], [`tensor_proto`]: tensors with shared buffers and their wire form.
 //! - [`attrs`]: typed access to node attributes.
 //! - [`device_name`]: parsing and matching of device and task names.
 //! - [`resource`]: resource handles, variables and the resource manager.
@@ -25,6 +25,7 @@ pub mod kernel;
 pub mod memory;
 pub mod node_def;
 pub mod op_def;
+pub mod partial_shape;
 pub mod rendezvous;
 pub mod resource;
 pub mod shape;
@@ -36,10 +37,11 @@ pub use attrs::Attrs;
 pub use dtype::{DType, TensorElement};
 pub use error::{Code, Error, Result};
 pub use kernel::{
-    AsyncKernelContext, AsyncOpKernel, AsyncOutput, CallFrame, FrameIter, Kernel, KernelFactory, KernelInit, KernelKind, OpKernel,
+    AsyncKernelContext, AsyncOpKernel, AsyncOutput, CallFrame, FrameIter, FunctionRuntime, Kernel, KernelFactory, KernelInit, KernelKind, OpKernel,
     OpKernelContext, StepContext,
 };
 pub use op_def::{Cost, OpDef, OpRegistry};
+pub use partial_shape::PartialTensorShape;
 pub use rendezvous::{ParsedKey, Rendezvous, RendezvousValue};
 pub use resource::{ResourceHandle, ResourceMgr, Var};
 pub use shape::TensorShape;

@@ -24,11 +24,22 @@ pub trait VariantValue: Any + Send + Sync + std::panic::RefUnwindSafe + std::fmt
     }
     /// The value's zero (TF's `ZerosLike` of a variant), for gradient accumulation.
     fn zeros_like(&self) -> Result<Variant> {
-        Err(Error::unimplemented(format!("ZerosLike is not defined for variants of type {}", self.type_name())))
+        Err(Error::internal(format!(
+            "No unary variant unary_op function found for op ZEROS_LIKE Variant type_name: {} for device type: CPU",
+            self.type_name()
+        )))
     }
-    /// The sum of two values of this type (TF's `AddN` of variants), for gradient accumulation.
+    /// The sum of two values of this type (TF's `AddN` of variants), for gradient accumulation;
+    /// `other` has the same type name.
     fn add(&self, _other: &Variant) -> Result<Variant> {
-        Err(Error::unimplemented(format!("AddN is not defined for variants of type {}", self.type_name())))
+        Err(Error::internal(format!(
+            "No unary variant binary_op function found for op ADD Variant type_name: {} for device type: CPU",
+            self.type_name()
+        )))
+    }
+    /// TF's `DebugString` of the value, as error messages show it.
+    fn debug_string(&self) -> String {
+        self.type_name().to_string()
     }
     fn as_any(&self) -> &dyn Any;
 }
@@ -44,6 +55,11 @@ impl Variant {
 
     pub fn type_name(&self) -> &str {
         self.0.type_name()
+    }
+
+    /// TF's `Variant::DebugString` (`Variant<type: tensorflow::TensorList value: ...>`).
+    pub fn debug_string(&self) -> String {
+        format!("Variant<type: {} value: {}>", self.type_name(), self.0.debug_string())
     }
 
     /// The value as a `T`, if it is one.

@@ -15,11 +15,15 @@ pub mod control_flow;
 pub mod cwise;
 pub mod matmul;
 pub mod nn;
+pub mod optional;
 pub mod philox;
 pub mod random;
 pub mod reduction;
 pub mod segment;
 pub mod sendrecv;
+pub mod stack;
+pub mod tensor_list;
+pub(crate) mod tensor_ops;
 pub mod training;
 pub mod variable;
 
@@ -42,6 +46,9 @@ pub fn register_all(reg: &mut OpRegistry) {
     variable::register(reg);
     training::register(reg);
     sendrecv::register(reg);
+    stack::register(reg);
+    tensor_list::register(reg);
+    optional::register(reg);
 }
 
 /// The registry of all kernels, built once.

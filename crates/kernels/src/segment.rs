@@ -64,12 +64,17 @@ fn count_attr(init: &KernelInit<'_>, min: i64) -> Result<usize> {
 fn add_n(init: &KernelInit<'_>) -> Result<Kernel> {
     let n = count_attr(init, 1)?;
     init.expect_inputs(n)?;
-    let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
+    let allowed: Vec<DType> = NUMBER_TYPES.iter().copied().chain([DType::Variant]).collect();
+    let t = type_attr(init, "T", &allowed, &allowed)?;
+    if t == DType::Variant {
+        return Ok(kernel(1, add_n_variants));
+    }
     let f: fn(&mut OpKernelContext<'_>) -> Result<()> = dispatch!(real, t, T => add_n_typed::<T>, return Err(Error::internal(format!("AddN: unexpected dtype {t}"))));
     Ok(kernel(1, f))
 }
 
-fn add_n_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+/// The shapes of AddN's inputs must all be the first one's (TF's message).
+fn check_same_shapes(ctx: &OpKernelContext<'_>) -> Result<()> {
     let inputs = ctx.inputs();
     let first = &inputs[0];
     for (i, x) in inputs.iter().enumerate().skip(1) {
@@ -82,6 +87,26 @@ fn add_n_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
             )));
         }
     }
+    Ok(())
+}
+
+/// AddN of variants (gradient accumulation of lists and optionals): each value's own sum.
+fn add_n_variants(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    check_same_shapes(ctx)?;
+    let device = ctx.step.device_name.clone();
+    let inputs = ctx.inputs();
+    let mut acc = inputs[0].clone();
+    for x in &inputs[1..] {
+        acc = crate::tensor_ops::add_tensors(&acc, x, &device)?;
+    }
+    ctx.set_output(0, acc);
+    Ok(())
+}
+
+fn add_n_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    check_same_shapes(ctx)?;
+    let inputs = ctx.inputs();
+    let first = &inputs[0];
     if inputs.len() == 1 {
         ctx.set_output(0, first.clone());
         return Ok(());

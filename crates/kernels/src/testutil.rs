@@ -46,14 +46,7 @@ impl Rendezvous for NoRendezvous {
 }
 
 pub fn step_with(resources: Arc<ResourceMgr>) -> Arc<StepContext> {
-    Arc::new(StepContext {
-        step_id: 1,
-        device_name: "/job:localhost/replica:0/task:0/device:CPU:0".into(),
-        device_incarnation: 1,
-        rendezvous: Arc::new(NoRendezvous),
-        resources,
-        call_frame: None,
-    })
+    Arc::new(StepContext::new(1, "/job:localhost/replica:0/task:0/device:CPU:0", 1, Arc::new(NoRendezvous), resources))
 }
 
 /// Builds the node's kernel and runs it once on `inputs` with the given resources.
@@ -93,6 +86,8 @@ pub fn dtype_by_name(name: &str) -> DType {
         "uint64" => DType::UInt64,
         "bool" => DType::Bool,
         "string" => DType::String,
+        "variant" => DType::Variant,
+        "resource" => DType::Resource,
         other => panic!("unknown dtype {other} in test data"),
     }
 }

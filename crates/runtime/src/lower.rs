@@ -79,10 +79,27 @@ struct Rewriter {
     current_depth: usize,
 }
 
-/// What replaces a functional node: a tensor per output, and the node standing for its completion.
+/// What replaces a functional node: a tensor per output, and what stands for its completion.
 struct Replacement {
     outputs: Vec<String>,
-    done: String,
+    done: Done,
+}
+
+/// The completion of a replaced node: an existing node, or a `NoOp` made only if a consumer has a
+/// control input on the replaced node.
+enum Done {
+    Node(String),
+    Pending { name: String, inputs: Vec<String>, device: String },
+}
+
+impl Done {
+    /// Control inputs that wait for the completion.
+    fn control_inputs(&self) -> Vec<String> {
+        match self {
+            Done::Node(n) => vec![format!("^{n}")],
+            Done::Pending { inputs, .. } => inputs.clone(),
+        }
+    }
 }
 
 impl Rewriter {
@@ -111,6 +128,12 @@ impl Rewriter {
 
     /// Points every consumer of the removed node `old` at its replacement.
     fn rewire(&mut self, old: &str, with: &Replacement) -> Result<()> {
+        let needs_done = self.nodes.iter().any(|n| n.input.iter().any(|i| i.strip_prefix('^') == Some(old)));
+        let done = match (&with.done, needs_done) {
+            (Done::Node(n), _) => n.clone(),
+            (Done::Pending { name, inputs, device }, true) => self.add(name, "NoOp", inputs.clone(), device, vec![]),
+            (Done::Pending { .. }, false) => String::new(),
+        };
         for n in self.nodes.iter_mut() {
             for input in n.input.iter_mut() {
                 let (src, slot, control) = parse_input(input);
@@ -118,7 +141,7 @@ impl Rewriter {
                     continue;
                 }
                 if control {
-                    *input = format!("^{}", with.done);
+                    *input = format!("^{done}");
                 } else {
                     *input = with.outputs.get(slot).cloned().ok_or_else(|| {
                         Error::invalid_argument(format!("Node '{}': Connecting to invalid output {slot} of source node {old}", n.name))
@@ -167,8 +190,9 @@ fn type_list(n: &NodeDef, name: &str) -> Result<Vec<i32>> {
 }
 
 /// Inlines `f` with `args` as its arguments under `prefix` on `device`; nodes without inputs wait
-/// on `gate`. Returns the result tensors and the node that runs once the body has (its results and
-/// its control outputs).
+/// on `gate`. Arguments and results are wired straight through (no nodes stand for them): the
+/// results are the tensors the body returns, and completion is what must have run (its results'
+/// producers and its control outputs).
 #[allow(clippy::too_many_arguments)]
 fn inline(
     g: &mut Rewriter,
@@ -176,6 +200,7 @@ fn inline(
     prefix: &str,
     args: &[String],
     gate: Option<&str>,
+    gate_args: bool,
     device: &str,
     library: &FunctionLibrary,
     registry: &OpRegistry,
@@ -190,13 +215,29 @@ fn inline(
             args.len()
         )));
     }
+    // The caller's tensor for each argument node; behind an Identity waiting on the gate when the
+    // call's own control inputs must come first (the arguments need not be ready after them).
+    let gated_args: Vec<String> = match (gate_args, gate) {
+        (true, Some(gate)) => body
+            .arg_nodes
+            .iter()
+            .zip(args)
+            .zip(&body.arg_types)
+            .map(|((name, arg), &t)| g.add(&format!("{prefix}/{name}"), "Identity", vec![arg.clone(), format!("^{gate}")], device, vec![("T", ty(t))]))
+            .collect(),
+        _ => args.to_vec(),
+    };
+    let arg_of: HashMap<&str, &str> = body.arg_nodes.iter().map(String::as_str).zip(gated_args.iter().map(String::as_str)).collect();
     let mut renamed: HashMap<String, String> = HashMap::with_capacity(body.nodes.len());
-    for n in &body.nodes {
+    for n in body.nodes.iter().filter(|n| n.op != "_Arg" && n.op != "_Retval") {
         let name = g.unique(&format!("{prefix}/{}", n.name));
         renamed.insert(n.name.clone(), name);
     }
     let rename_input = |input: &str| -> String {
         let (src, slot, control) = parse_input(input);
+        if let Some(&caller) = arg_of.get(src) {
+            return if control { format!("^{}", parse_input(caller).0) } else { caller.to_string() };
+        }
         let src = renamed.get(src).cloned().unwrap_or_else(|| src.to_string());
         match (control, slot) {
             (true, _) => format!("^{src}"),
@@ -207,6 +248,17 @@ fn inline(
     let mut outputs = vec![String::new(); body.ret_nodes.len()];
     let mut done_inputs = Vec::new();
     for n in body.nodes {
+        match n.op.as_str() {
+            "_Arg" => continue,
+            "_Retval" => {
+                let index = Attrs::new(&n).get_int("index")? as usize;
+                let source = n.input.first().ok_or_else(|| Error::invalid_argument(format!("Function {}: result {index} has no input", f.name)))?;
+                outputs[index] = rename_input(source);
+                done_inputs.push(format!("^{}", parse_input(&outputs[index]).0));
+                continue;
+            }
+            _ => {}
+        }
         let mut node = n.clone();
         node.name = renamed[&n.name].clone();
         node.input = n.input.iter().map(|i| rename_input(i)).collect();
@@ -222,31 +274,10 @@ fn inline(
                 }
             }
         }
-        match node.op.as_str() {
-            "_Arg" => {
-                let index = Attrs::new(&n).get_int("index")? as usize;
-                node.op = "Identity".into();
-                node.attr.remove("index");
-                node.input = vec![args[index].clone()];
-                // An argument that is not a data input of anything still belongs to the gate's frame.
-                if let Some(gate) = gate {
-                    node.input.push(format!("^{gate}"));
-                }
-            }
-            "_Retval" => {
-                let index = Attrs::new(&n).get_int("index")? as usize;
-                node.op = "Identity".into();
-                node.attr.remove("index");
-                outputs[index] = node.name.clone();
-                done_inputs.push(format!("^{}", node.name));
-            }
-            _ => {
-                if node.input.is_empty()
-                    && let Some(gate) = gate
-                {
-                    node.input.push(format!("^{gate}"));
-                }
-            }
+        if node.input.is_empty()
+            && let Some(gate) = gate
+        {
+            node.input.push(format!("^{gate}"));
         }
         g.nodes.push(node);
     }
@@ -255,13 +286,12 @@ fn inline(
             done_inputs.push(format!("^{name}"));
         }
     }
-    if done_inputs.is_empty()
-        && let Some(gate) = gate
-    {
+    if let Some(gate) = gate {
         done_inputs.push(format!("^{gate}"));
     }
-    let done = g.add(&format!("{prefix}/output_control_node"), "NoOp", done_inputs, device, vec![]);
-    Ok(Replacement { outputs, done })
+    done_inputs.sort();
+    done_inputs.dedup();
+    Ok(Replacement { outputs, done: Done::Pending { name: format!("{prefix}/output_control_node"), inputs: done_inputs, device: device.to_string() } })
 }
 
 /// A `PartitionedCall`, `StatefulPartitionedCall` or a call of a library function by name.
@@ -273,7 +303,7 @@ fn lower_call(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry
     };
     let controls = control_inputs(n);
     let gate = (!controls.is_empty()).then(|| g.add(&format!("{}/input_control_node", n.name), "NoOp", controls, &n.device, vec![]));
-    let r = inline(g, &f, &n.name, &data_inputs(n), gate.as_deref(), &n.device, library, registry)?;
+    let r = inline(g, &f, &n.name, &data_inputs(n), gate.as_deref(), true, &n.device, library, registry)?;
     g.rewire(&n.name, &r)
 }
 
@@ -314,8 +344,8 @@ fn lower_if(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry: 
         else_args.push(sw.clone());
         then_args.push(format!("{sw}:1"));
     }
-    let then_r = inline(g, &func_attr(n, "then_branch")?, &format!("{}/then", n.name), &then_args, Some(&pivot_t), d, library, registry)?;
-    let else_r = inline(g, &func_attr(n, "else_branch")?, &format!("{}/else", n.name), &else_args, Some(&pivot_f), d, library, registry)?;
+    let then_r = inline(g, &func_attr(n, "then_branch")?, &format!("{}/then", n.name), &then_args, Some(&pivot_t), false, d, library, registry)?;
+    let else_r = inline(g, &func_attr(n, "else_branch")?, &format!("{}/else", n.name), &else_args, Some(&pivot_f), false, d, library, registry)?;
     merge_branches(g, n, &tout, &[else_r, then_r], &[pivot_f, pivot_t], DType::Bool.to_proto())
 }
 
@@ -348,7 +378,7 @@ fn lower_case(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry
     let mut results = Vec::new();
     for (b, f) in branches.iter().enumerate() {
         let branch_args: Vec<String> = switched.iter().map(|s| if b == 0 { s.clone() } else { format!("{s}:{b}") }).collect();
-        results.push(inline(g, f, &format!("{}/branch{b}", n.name), &branch_args, Some(&pivots[b]), d, library, registry)?);
+        results.push(inline(g, f, &format!("{}/branch{b}", n.name), &branch_args, Some(&pivots[b]), false, d, library, registry)?);
     }
     merge_branches(g, n, &tout, &results, &pivots, DType::Int32.to_proto())
 }
@@ -372,12 +402,14 @@ fn merge_branches(g: &mut Rewriter, n: &NodeDef, tout: &[i32], branches: &[Repla
         .zip(pivots)
         .enumerate()
         .map(|(b, (r, pivot))| {
-            g.add(&format!("{}/branch_done_{b}", n.name), "Identity", vec![pivot.clone(), format!("^{}", r.done)], d, vec![("T", ty(pivot_type))])
+            let mut inputs = vec![pivot.clone()];
+            inputs.extend(r.done.control_inputs().into_iter().filter(|c| c != &format!("^{pivot}")));
+            g.add(&format!("{}/branch_done_{b}", n.name), "Identity", inputs, d, vec![("T", ty(pivot_type))])
         })
         .collect();
     let count = done_values.len() as i64;
     let done = g.add(&format!("{}/branch_executed", n.name), "Merge", done_values, d, vec![("T", ty(pivot_type)), ("N", int(count))]);
-    g.rewire(&n.name, &Replacement { outputs, done })
+    g.rewire(&n.name, &Replacement { outputs, done: Done::Node(done) })
 }
 
 fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry: &OpRegistry) -> Result<()> {
@@ -410,7 +442,7 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
         merges.push(g.add(&format!("{}/merge_{k}", n.name), "Merge", vec![enter, next.clone()], d, vec![("T", ty(t)), ("N", int(2))]));
         nexts.push(next);
     }
-    let cond = inline(g, &func_attr(n, "cond")?, &format!("{}/cond", n.name), &merges, Some(&merges[0]), d, library, registry)?;
+    let cond = inline(g, &func_attr(n, "cond")?, &format!("{}/cond", n.name), &merges, Some(&merges[0]), false, d, library, registry)?;
     let pred = cond.outputs.first().cloned().ok_or_else(|| Error::invalid_argument(format!("Node '{}': the condition returns nothing", n.name)))?;
     let loop_cond = g.add(&format!("{}/loop_cond", n.name), "LoopCond", vec![pred], d, vec![]);
     let mut exits = Vec::new();
@@ -421,7 +453,7 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
         body_args.push(g.add(&format!("{}/body_input_{k}", n.name), "Identity", vec![format!("{sw}:1")], d, vec![("T", ty(t))]));
     }
     let gate = body_args[0].clone();
-    let body = inline(g, &func_attr(n, "body")?, &format!("{}/body", n.name), &body_args, Some(&gate), d, library, registry)?;
+    let body = inline(g, &func_attr(n, "body")?, &format!("{}/body", n.name), &body_args, Some(&gate), false, d, library, registry)?;
     if body.outputs.len() != types.len() {
         return Err(Error::invalid_argument(format!(
             "Node '{}': the body returns {} values for {} loop variables",
@@ -440,7 +472,7 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
             ..Default::default()
         });
     }
-    let done = g.add(&format!("{}/exit_control", n.name), "NoOp", exits.iter().map(|e| format!("^{e}")).collect(), d, vec![]);
+    let done = Done::Pending { name: format!("{}/exit_control", n.name), inputs: exits.iter().map(|e| format!("^{e}")).collect(), device: d.to_string() };
     g.rewire(&n.name, &Replacement { outputs: exits, done })
 }
 

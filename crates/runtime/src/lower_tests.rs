@@ -47,14 +47,9 @@ fn run(mut g: GraphDef, num_results: usize) -> Result<Vec<Tensor>> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let env = ExecutorEnv { compute: ComputePool::new(2), io: runtime.handle().clone() };
     let frame = Arc::new(CallFrame::new(Vec::new(), num_results));
-    let step = Arc::new(StepContext {
-        step_id: 1,
-        device_name: format!("{TASK}/device:CPU:0"),
-        device_incarnation: 1,
-        rendezvous: Arc::new(LocalRendezvous::new()),
-        resources: Arc::new(ResourceMgr::new()),
-        call_frame: Some(frame.clone()),
-    });
+    let device = format!("{TASK}/device:CPU:0");
+    let step = StepContext::new(1, &device, 1, Arc::new(LocalRendezvous::new()), Arc::new(ResourceMgr::new()));
+    let step = Arc::new(step.with_call_frame(frame.clone()));
     runtime.block_on(Executor::new(graph, env).run(step, RunOptions::default()))?;
     let results = std::mem::take(&mut *frame.retvals.lock());
     results.into_iter().enumerate().map(|(k, r)| r.ok_or_else(|| Error::internal(format!("result {k} is dead")))).collect()

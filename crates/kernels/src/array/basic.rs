@@ -224,7 +224,11 @@ fn fill(_init: &KernelInit<'_>) -> Result<Kernel> {
 fn zeros_like(_init: &KernelInit<'_>) -> Result<Kernel> {
     Ok(kernel(1, |ctx| {
         let x = ctx.input(0);
-        let out = Tensor::zeros(x.dtype(), x.shape().clone())?;
+        let out = match x.dtype() {
+            // Each value's own zero (lists, optionals), or TF's error for types with none.
+            DType::Variant => crate::tensor_ops::zeros_like_tensor(x, &ctx.step.device_name)?,
+            _ => Tensor::zeros(x.dtype(), x.shape().clone())?,
+        };
         ctx.set_output(0, out);
         Ok(())
     }))

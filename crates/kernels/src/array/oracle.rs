@@ -8,13 +8,13 @@ use crate::testutil::{NodeBuilder, assert_tensor_close, node, run, tensor_from_j
 use ferroflow_proto::{AttrValue, TensorShapeProto, attr_value};
 use serde_json::Value;
 
-fn load(file: &str) -> Value {
+pub(crate) fn load(file: &str) -> Value {
     let path = format!("{}/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {path}: {e}"))
 }
 
-fn with_attr(n: NodeBuilder, name: &str, v: &Value) -> NodeBuilder {
+pub(crate) fn with_attr(n: NodeBuilder, name: &str, v: &Value) -> NodeBuilder {
     let (kind, val) = v.as_object().and_then(|o| o.iter().next()).expect("attr is a one-key object");
     match kind.as_str() {
         "type" => n.attr_type(name, crate::testutil::dtype_by_name(val.as_str().unwrap())),
@@ -38,6 +38,17 @@ fn with_attr(n: NodeBuilder, name: &str, v: &Value) -> NodeBuilder {
         "shape" if val.is_null() => {
             let unknown = TensorShapeProto { dim: vec![], unknown_rank: true };
             n.attr_value(name, AttrValue { value: Some(attr_value::Value::Shape(unknown)) })
+        }
+        "list_shape" => {
+            let shapes = val.as_array().unwrap().iter().map(|s| match s.as_array() {
+                None => TensorShapeProto { dim: vec![], unknown_rank: true },
+                Some(dims) => TensorShapeProto {
+                    dim: dims.iter().map(|d| ferroflow_proto::tensor_shape_proto::Dim { size: d.as_i64().unwrap(), name: String::new() }).collect(),
+                    unknown_rank: false,
+                },
+            });
+            let list = attr_value::ListValue { shape: shapes.collect(), ..Default::default() };
+            n.attr_value(name, AttrValue { value: Some(attr_value::Value::List(list)) })
         }
         "shape" => n.attr_shape(name, &val.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect::<Vec<_>>()),
         other => panic!("unknown attr kind {other}"),

@@ -67,14 +67,7 @@ impl Harness {
         let num_retvals = nodes.iter().filter(|n| n.op == "_Retval").count();
         let graph = self.build(nodes)?;
         let frame = Arc::new(CallFrame::new(Vec::new(), num_retvals));
-        let step = Arc::new(StepContext {
-            step_id: 1,
-            device_name: DEVICE.into(),
-            device_incarnation: 7,
-            rendezvous,
-            resources: Arc::new(ResourceMgr::new()),
-            call_frame: Some(frame.clone()),
-        });
+        let step = Arc::new(StepContext::new(1, DEVICE, 7, rendezvous, Arc::new(ResourceMgr::new())).with_call_frame(frame.clone()));
         let exec = Executor::new(graph, self.env.clone());
         let run = exec.run(step, RunOptions::default());
         self.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), run).await })
