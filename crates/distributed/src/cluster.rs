@@ -31,6 +31,16 @@ impl ClusterSpec {
         Ok(())
     }
 
+    /// Adds a job whose tasks have the given indices (TF allows sparse ones: `{37: "host:port"}`).
+    pub fn add_job_tasks(&mut self, job: &str, tasks: BTreeMap<i32, String>) -> Result<()> {
+        if tasks.keys().any(|&i| i < 0) {
+            return Err(Error::invalid_argument(format!("Job '{job}' has a negative task index")));
+        }
+        self.add_job(job, tasks.values().cloned().collect())?;
+        self.jobs.insert(job.to_string(), tasks);
+        Ok(())
+    }
+
     pub fn from_proto(def: &ClusterDef) -> ClusterSpec {
         ClusterSpec {
             jobs: def.job.iter().map(|j| (j.name.clone(), j.tasks.iter().map(|(k, v)| (*k, v.clone())).collect())).collect(),
@@ -90,5 +100,9 @@ mod tests {
         assert_eq!(c.address_of_task("/job:worker/replica:0/task:1"), Some("127.0.0.1:2"));
         assert_eq!(ClusterSpec::from_proto(&c.to_proto()), c);
         assert!(c.add_job("ps", vec!["x:1".into()]).is_err());
+        c.add_job_tasks("local", [(37, "127.0.0.1:4".to_string())].into()).unwrap();
+        assert_eq!(c.address_of_task("/job:local/replica:0/task:37"), Some("127.0.0.1:4"));
+        assert_eq!(c.address("local", 0), None);
+        assert!(c.task_names().contains(&"/job:local/replica:0/task:37".to_string()));
     }
 }

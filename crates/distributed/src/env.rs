@@ -37,7 +37,7 @@ impl WorkerEnv {
         let task = task_name(&opts.job, opts.task);
         let device_mgr = Arc::new(DeviceMgr::new(vec![LocalDevice::cpu(&task, 0)?]));
         let worker_cache = Arc::new(WorkerCache::new(opts.cluster, opts.client_factory, &task));
-        let session_mgr = SessionMgr::new(&task, worker_cache.clone(), Arc::new(ResourceMgr::new()));
+        let session_mgr = SessionMgr::new(&task, worker_cache.clone(), device_mgr.clone(), Arc::new(ResourceMgr::new()));
         Ok(Arc::new(WorkerEnv {
             rendezvous_mgr: RendezvousMgr::new(&task),
             task_name: task,

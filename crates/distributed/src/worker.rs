@@ -164,11 +164,7 @@ impl WorkerInterface for Worker {
     }
 
     async fn create_worker_session(&self, req: pb::CreateWorkerSessionRequest) -> Result<pb::CreateWorkerSessionResponse> {
-        let opts = SessionOptions {
-            isolate_session_state: req.isolate_session_state,
-            master_task: req.master_task,
-            master_incarnation: req.master_incarnation,
-        };
+        let opts = SessionOptions::from_request(&req)?;
         self.env.session_mgr.create(&req.session_handle, opts)?;
         Ok(pb::CreateWorkerSessionResponse {})
     }
@@ -183,7 +179,7 @@ impl WorkerInterface for Worker {
         let session = self.env.session_mgr.get(&req.session_handle, req.create_worker_session_called)?;
         let def = req.graph_def.unwrap_or_default();
         let env = &self.env;
-        let graph_handle = session.graph_mgr.register(&def, &env.registry, &env.device_mgr, env.executor_env.clone())?;
+        let graph_handle = session.graph_mgr.register(&def, &env.registry, &session.device_mgr, env.executor_env.clone())?;
         Ok(pb::RegisterGraphResponse { graph_handle })
     }
 
@@ -225,7 +221,8 @@ impl WorkerInterface for Worker {
     async fn recv_tensor(&self, req: pb::RecvTensorRequest) -> Result<RecvTensorReply> {
         self.recent_requests.track_unique(req.request_id, "RecvTensorRequest")?;
         let key = ParsedKey::parse(&req.rendezvous_key)?;
-        let device = self.env.device_mgr.lookup(&key.src_device).map_err(|_| {
+        // By local name: a session of a propagated cluster names this task otherwise.
+        let device = self.env.device_mgr.lookup_local(&key.src_device).map_err(|_| {
             Error::invalid_argument(format!("Invalid rendezvous key (src): {} ({})", req.rendezvous_key, key.src_device))
         })?;
         if device.incarnation() != key.src_incarnation {

@@ -43,6 +43,19 @@ impl WorkerCache {
         }
     }
 
+    /// A cache for another cluster definition (a client's propagated `ClusterSpec`), in which
+    /// this task is `local_task`: same client factory, and calls to this task still served
+    /// in-process; its own clients and localities.
+    pub fn for_cluster(&self, cluster: ClusterSpec, local_task: &str) -> WorkerCache {
+        let cache = WorkerCache::new(cluster, self.factory.clone(), local_task);
+        *cache.local_worker.lock() = self.local_worker.lock().clone();
+        cache
+    }
+
+    pub fn local_task(&self) -> &str {
+        &self.local_task
+    }
+
     /// Serves calls to this task in-process (held weakly: the worker owns the cache).
     pub fn set_local_worker(&self, worker: Weak<dyn WorkerInterface>) {
         *self.local_worker.lock() = Some(worker);

@@ -75,36 +75,91 @@ impl TaskConfig {
     }
 }
 
-/// Parses `--cluster` values (`JOB=HOST:PORT[,HOST:PORT...]`), one job each.
+/// Checks that `address` is `HOST:PORT` (the host may be a bracketed IPv6 address).
+fn check_address(address: &str) -> Result<()> {
+    match address.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+        _ => bail!("'{address}' is not HOST:PORT (a task's address needs a port)"),
+    }
+}
+
+/// One task of a `--cluster` job: `HOST:PORT`, or `INDEX:HOST:PORT` for a task with an index of
+/// its own (TF's sparse task indices, `{"local": {37: "host:port"}}`).
+fn parse_task(text: &str) -> Result<(Option<i32>, String)> {
+    let text = text.trim();
+    if let Some((index, rest)) = text.split_once(':')
+        && !index.is_empty()
+        && index.bytes().all(|b| b.is_ascii_digit())
+        && rest.contains(':')
+    {
+        let index: i32 = index.parse().with_context(|| format!("'{text}': task index {index} is too large"))?;
+        check_address(rest)?;
+        return Ok((Some(index), rest.to_string()));
+    }
+    check_address(text)?;
+    Ok((None, text.to_string()))
+}
+
+/// Parses `--cluster` values (`JOB=HOST:PORT[,HOST:PORT...]`, tasks numbered in order, or
+/// `JOB=INDEX:HOST:PORT[,...]` with explicit task indices), one job each.
 pub fn cluster_from_flags(flags: &[String]) -> Result<ClusterSpec> {
     let mut cluster = ClusterSpec::new();
     for flag in flags {
         let (job, tasks) = flag.split_once('=').with_context(|| format!("--cluster '{flag}' is not JOB=HOST:PORT[,HOST:PORT...]"))?;
-        let addresses: Vec<String> = tasks.split(',').map(|a| a.trim().to_string()).collect();
-        if let Some(bad) = addresses.iter().find(|a| a.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())) {
-            bail!("--cluster '{flag}': '{bad}' is not HOST:PORT");
+        let parsed: Vec<(Option<i32>, String)> =
+            tasks.split(',').map(parse_task).collect::<Result<_>>().with_context(|| format!("--cluster '{flag}'"))?;
+        let indexed = parsed.iter().filter(|(i, _)| i.is_some()).count();
+        if indexed == 0 {
+            cluster.add_job(job, parsed.into_iter().map(|(_, a)| a).collect()).map_err(|e| anyhow!("--cluster '{flag}': {}", e.message))?;
+            continue;
         }
-        cluster.add_job(job, addresses).map_err(|e| anyhow!("--cluster '{flag}': {}", e.message))?;
+        if indexed != parsed.len() {
+            bail!("--cluster '{flag}': give every task of the job an index (INDEX:HOST:PORT) or none");
+        }
+        let mut tasks = std::collections::BTreeMap::new();
+        for (index, address) in parsed {
+            let index = index.expect("every task is indexed");
+            if tasks.insert(index, address).is_some() {
+                bail!("--cluster '{flag}': task {index} is given twice");
+            }
+        }
+        cluster.add_job_tasks(job, tasks).map_err(|e| anyhow!("--cluster '{flag}': {}", e.message))?;
     }
     Ok(cluster)
 }
 
-/// Parses TF's `TF_CONFIG`: `{"cluster": {"worker": ["h:p", ...], ...}, "task": {"type": "worker", "index": 0}}`.
+/// Parses TF's `TF_CONFIG`: `{"cluster": {"worker": ["h:p", ...], ...}, "task": {"type": "worker", "index": 0}}`;
+/// a job may also map task indices to addresses (`{"local": {"37": "h:p"}}`), as TF's ClusterSpec does.
 pub fn from_tf_config(json: &str) -> Result<(ClusterSpec, String, i32)> {
     let v: serde_json::Value = serde_json::from_str(json).context("TF_CONFIG is not valid JSON")?;
     let jobs = v["cluster"].as_object().context("TF_CONFIG has no \"cluster\" object")?;
     let mut cluster = ClusterSpec::new();
+    let address = |job: &str, a: &serde_json::Value| -> Result<String> {
+        let a = a.as_str().with_context(|| format!("TF_CONFIG job '{job}' has a non-string address"))?;
+        check_address(a).with_context(|| format!("TF_CONFIG job '{job}'"))?;
+        Ok(a.to_string())
+    };
     for (job, tasks) in jobs {
+        if let Some(by_index) = tasks.as_object() {
+            let mut indexed = std::collections::BTreeMap::new();
+            for (index, a) in by_index {
+                let index: i32 = index.parse().with_context(|| format!("TF_CONFIG job '{job}': task index '{index}' is not a number"))?;
+                indexed.insert(index, address(job, a)?);
+            }
+            cluster.add_job_tasks(job, indexed).map_err(|e| anyhow!("TF_CONFIG: {}", e.message))?;
+            continue;
+        }
         let addresses: Vec<String> = tasks
             .as_array()
             .with_context(|| format!("TF_CONFIG cluster job '{job}' is not a list of addresses"))?
             .iter()
-            .map(|a| a.as_str().map(str::to_string).with_context(|| format!("TF_CONFIG job '{job}' has a non-string address")))
+            .map(|a| address(job, a))
             .collect::<Result<_>>()?;
         cluster.add_job(job, addresses).map_err(|e| anyhow!("TF_CONFIG: {}", e.message))?;
     }
     let job = v["task"]["type"].as_str().context("TF_CONFIG has no task.type")?.to_string();
-    let task = v["task"]["index"].as_i64().unwrap_or(0) as i32;
+    let task = v["task"]["index"].as_i64().unwrap_or(0);
+    let task = i32::try_from(task).with_context(|| format!("TF_CONFIG task.index {task} is out of range"))?;
     Ok((cluster, job, task))
 }
 
@@ -123,6 +178,25 @@ mod tests {
         assert_eq!((job.as_str(), task), ("worker", 1));
         assert!(cluster_from_flags(&["worker".into()]).is_err());
         assert!(cluster_from_flags(&["worker=nohost".into()]).is_err());
+    }
+
+    #[test]
+    fn sparse_task_indices_in_flags_and_tf_config() {
+        let flags = cluster_from_flags(&["local=37:127.0.0.1:1234".into()]).unwrap();
+        assert_eq!(flags.address("local", 37), Some("127.0.0.1:1234"));
+        assert_eq!(flags.address("local", 0), None);
+        let (tf, job, task) =
+            from_tf_config(r#"{"cluster": {"local": {"37": "127.0.0.1:1234"}}, "task": {"type": "local", "index": 37}}"#).unwrap();
+        assert_eq!(tf, flags);
+        assert_eq!((job.as_str(), task), ("local", 37));
+        // Plain addresses keep their order, numeric hosts included.
+        let plain = cluster_from_flags(&["w=10.0.0.1:2222,localhost:3".into()]).unwrap();
+        assert_eq!(plain.address("w", 1), Some("localhost:3"));
+        for bad in ["local=37:127.0.0.1:1234,127.0.0.1:5", "local=1:a:1,1:b:2", "local=localhost"] {
+            assert!(cluster_from_flags(&[bad.into()]).is_err(), "{bad}");
+        }
+        let e = from_tf_config(r#"{"cluster": {"local": ["localhost"]}, "task": {"type": "local", "index": 0}}"#).unwrap_err();
+        assert!(format!("{e:#}").contains("needs a port"), "{e:#}");
     }
 
     #[test]

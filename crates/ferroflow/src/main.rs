@@ -176,7 +176,19 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-fn main() -> Result<()> {
+/// Runs the command; a failure is reported as one line (`ferroflow: what failed: why`), without
+/// a backtrace: start-up errors are a user's to fix (a bad flag, a taken port).
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferroflow: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let cli = Cli::parse();
     ferroflow::logging::init(cli.log_format);
     let io_threads = cli.io_threads.max(1);

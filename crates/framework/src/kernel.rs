@@ -14,6 +14,8 @@ use crate::resource::ResourceMgr;
 use crate::dtype::TensorElement;
 use crate::shape::TensorShape;
 use crate::tensor::{Tensor, TensorBuf};
+use crate::tensor_ref::Entry;
+use crate::resource::Var;
 use ferroflow_proto::{NameAttrList, NodeDef};
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
@@ -43,6 +45,7 @@ pub trait FunctionRuntime: Send + Sync {
 }
 
 /// What one step gives every kernel: its id, device, rendezvous and resources.
+#[derive(Clone)]
 pub struct StepContext {
     pub step_id: i64,
     /// Full name of the device the graph runs on.
@@ -53,7 +56,7 @@ pub struct StepContext {
     pub resources: Arc<ResourceMgr>,
     /// TF's per-step container (`ScopedStepContainer`): resources that live for this step only
     /// (TensorArrays, stacks), gone with the step whether it succeeds or fails.
-    pub step_resources: ResourceMgr,
+    pub step_resources: Arc<ResourceMgr>,
     pub call_frame: Option<Arc<CallFrame>>,
     /// The functions of the running graph's library, where it has one.
     pub functions: Option<Arc<dyn FunctionRuntime>>,
@@ -68,7 +71,7 @@ impl StepContext {
             device_incarnation,
             rendezvous,
             resources,
-            step_resources: ResourceMgr::default(),
+            step_resources: Arc::new(ResourceMgr::default()),
             call_frame: None,
             functions: None,
         }
@@ -99,6 +102,14 @@ impl StepContext {
     }
 }
 
+impl StepContext {
+    /// The same step seen with other resources (how a kernel runs another op's kernel on
+    /// variables it holds by reference rather than by name).
+    pub fn with_resources(&self, resources: Arc<ResourceMgr>) -> StepContext {
+        StepContext { resources, ..self.clone() }
+    }
+}
+
 /// Where in a step's control flow a node runs: TF's frame id (0 for the root frame, a hash of the
 /// frame's ancestry in a loop) and iteration; rendezvous keys of transfers inside loops carry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -118,13 +129,23 @@ pub struct OpKernelContext<'a> {
     inputs: &'a [Tensor],
     /// Per input: true when it is dead (its tensor is then an empty placeholder). Empty when none is.
     dead_inputs: &'a [bool],
-    outputs: Vec<Option<Tensor>>,
+    /// Per input: the variable a `Ref(T)` input refers to (its tensor in `inputs` is then the
+    /// variable's value, or an empty placeholder while it is uninitialized). Empty when no input is
+    /// a reference.
+    ref_inputs: &'a [Option<Arc<Var>>],
+    outputs: Vec<Option<Entry>>,
     frame_iter: FrameIter,
 }
 
 impl<'a> OpKernelContext<'a> {
     pub fn new(step: &'a Arc<StepContext>, node_name: &'a str, inputs: &'a [Tensor], num_outputs: usize, dead_inputs: &'a [bool]) -> Self {
-        OpKernelContext { step, node_name, inputs, dead_inputs, outputs: vec![None; num_outputs], frame_iter: FrameIter::ROOT }
+        OpKernelContext { step, node_name, inputs, dead_inputs, ref_inputs: &[], outputs: vec![None; num_outputs], frame_iter: FrameIter::ROOT }
+    }
+
+    /// The variables the node's `Ref(T)` inputs refer to (`None` for plain inputs).
+    pub fn with_ref_inputs(mut self, ref_inputs: &'a [Option<Arc<Var>>]) -> Self {
+        self.ref_inputs = ref_inputs;
+        self
     }
 
     /// The frame and iteration this execution of the node belongs to.
@@ -160,7 +181,32 @@ impl<'a> OpKernelContext<'a> {
     }
 
     pub fn set_output(&mut self, i: usize, t: Tensor) {
-        self.outputs[i] = Some(t);
+        self.outputs[i] = Some(Entry::Tensor(t));
+    }
+
+    /// The variable input `i` refers to; INTERNAL unless the input is a `Ref(T)` one.
+    pub fn input_ref(&self, i: usize) -> Result<&'a Arc<Var>> {
+        self.ref_inputs.get(i).and_then(Option::as_ref).ok_or_else(|| {
+            Error::internal(format!("Node {}: input {i} is not a reference", self.node_name))
+        })
+    }
+
+    /// Input `i` as it arrived: the reference for a `Ref(T)` input, else the tensor.
+    pub fn input_entry(&self, i: usize) -> Entry {
+        match self.ref_inputs.get(i).and_then(Option::as_ref) {
+            Some(var) => Entry::Ref(var.clone()),
+            None => Entry::Tensor(self.inputs[i].clone()),
+        }
+    }
+
+    /// Makes output `i` (a `Ref(T)` output) refer to `var`.
+    pub fn set_output_ref(&mut self, i: usize, var: Arc<Var>) {
+        self.outputs[i] = Some(Entry::Ref(var));
+    }
+
+    /// Sets output `i` to an entry as it is (how ops that forward references pass them on).
+    pub fn set_output_entry(&mut self, i: usize, entry: Entry) {
+        self.outputs[i] = Some(entry);
     }
 
     /// A zeroed buffer for an output of `shape`, reserved against the process's memory budget:
@@ -180,18 +226,22 @@ impl<'a> OpKernelContext<'a> {
         self.outputs.len()
     }
 
-    /// The outputs set, or INTERNAL naming the first one left unset.
+    /// The outputs set (a reference output as its variable's value), or INTERNAL naming the first
+    /// one left unset.
     pub fn take_outputs(self) -> Result<Vec<Tensor>> {
         let name = self.node_name;
         self.outputs
             .into_iter()
             .enumerate()
-            .map(|(i, o)| o.ok_or_else(|| Error::internal(format!("Node {name} did not set output {i}"))))
+            .map(|(i, o)| {
+                let entry = o.ok_or_else(|| Error::internal(format!("Node {name} did not set output {i}")))?;
+                entry.read_for_input(&format!("{name}:{i}"))
+            })
             .collect()
     }
 
     /// The outputs as set, unset ones `None` (dead, for kernels that may leave outputs unset).
-    pub fn into_outputs(self) -> Vec<Option<Tensor>> {
+    pub fn into_outputs(self) -> Vec<Option<Entry>> {
         self.outputs
     }
 }

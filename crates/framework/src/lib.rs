@@ -5,6 +5,7 @@
 //! - [`attrs`]: typed access to node attributes.
 //! - [`device_name`]: parsing and matching of device and task names.
 //! - [`resource`]: resource handles, variables and the resource manager.
+//! - [`tensor_ref`]: reference edges (`Ref(T)`): entries that are a variable rather than a value.
 //! - [`rendezvous`]: keys and the send/receive interface between kernels.
 //! - [`op_def`]: op definitions (signature, defaults, cost, kernel factory) and the op registry.
 //! - [`kernel`]: the kernel interface and the step context.
@@ -31,6 +32,7 @@ pub mod resource;
 pub mod shape;
 pub mod tensor;
 pub mod tensor_proto;
+pub mod tensor_ref;
 pub mod variant;
 
 pub use attrs::Attrs;
@@ -47,4 +49,5 @@ pub use resource::{ResourceHandle, ResourceMgr, Var};
 pub use shape::TensorShape;
 pub use tensor::{Tensor, TensorBuf};
 pub use tensor_proto::{tensor_from_proto, tensor_to_proto};
+pub use tensor_ref::{Entry, LegacyVar};
 pub use variant::{Variant, VariantValue};

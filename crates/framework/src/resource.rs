@@ -163,6 +163,11 @@ impl ResourceMgr {
         })
     }
 
+    /// Stores a resource that exists already under the name, replacing what was there.
+    pub fn insert<T: Resource>(&self, container: &str, name: &str, resource: Arc<T>) {
+        self.containers.lock().insert(Self::key(container, name), resource as Arc<dyn Resource>);
+    }
+
     /// Removes one resource; NOT_FOUND if absent.
     pub fn delete(&self, container: &str, name: &str) -> Result<()> {
         let key = Self::key(container, name);

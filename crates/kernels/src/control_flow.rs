@@ -3,7 +3,8 @@
 //! and its index; `Enter`, `Exit` and `NextIteration` forward their input (the executor moves the
 //! value into, out of, or to the next iteration of a while loop's frame); `LoopCond` forwards the
 //! loop predicate; `ControlTrigger` does nothing (the executor runs it even when its inputs are
-//! dead). None copies a tensor.
+//! dead). Their `Ref*` forms (`RefSwitch`, `RefMerge`, `RefEnter`, `RefExit`, `RefNextIteration`,
+//! `RefIdentity`) are the same kernels passing a reference on instead of a value. None copies a tensor.
 //!
 //! Concurrency: stateless kernels, shared by every step of a graph.
 
@@ -18,7 +19,66 @@ pub(crate) fn register(reg: &mut OpRegistry) {
         .output("output_true: T")
         .attr("T: type")
         .cost(Cost::Trivial)
-        .kernel(|_| {
+        .kernel(build_switch);
+    reg.op("RefSwitch")
+        .input("data: Ref(T)")
+        .input("pred: bool")
+        .output("output_false: Ref(T)")
+        .output("output_true: Ref(T)")
+        .attr("T: type")
+        .allows_uninitialized_input()
+        .cost(Cost::Trivial)
+        .kernel(build_switch);
+    reg.op("Merge")
+        .input("inputs: N * T")
+        .output("output: T")
+        .output("value_index: int32")
+        .attr("T: type")
+        .attr("N: int >= 1")
+        .cost(Cost::Trivial)
+        .kernel(build_merge);
+    reg.op("RefMerge")
+        .input("inputs: Ref(N * T)")
+        .output("output: Ref(T)")
+        .output("value_index: int32")
+        .attr("T: type")
+        .attr("N: int >= 1")
+        .cost(Cost::Trivial)
+        .kernel(build_merge);
+    for (name, frame_attrs) in [("Enter", true), ("Exit", false), ("NextIteration", false)] {
+        let op = reg.op(name).input("data: T").output("output: T").attr("T: type");
+        let op = if frame_attrs {
+            op.attr("frame_name: string").attr("is_constant: bool = false").attr("parallel_iterations: int = 10")
+        } else {
+            op
+        };
+        op.cost(Cost::Trivial).kernel(forward);
+    }
+    for (name, frame_attrs) in [("RefEnter", true), ("RefExit", false), ("RefNextIteration", false)] {
+        let op = reg.op(name).input("data: Ref(T)").output("output: Ref(T)").attr("T: type");
+        let op = if frame_attrs {
+            op.attr("frame_name: string").attr("is_constant: bool = false").attr("parallel_iterations: int = 10")
+        } else {
+            op
+        };
+        op.cost(Cost::Trivial).kernel(forward);
+    }
+    reg.op("RefIdentity")
+        .input("input: Ref(T)")
+        .output("output: Ref(T)")
+        .attr("T: type")
+        .allows_uninitialized_input()
+        .cost(Cost::Trivial)
+        .kernel(forward);
+    reg.op("LoopCond").input("input: bool").output("output: bool").cost(Cost::Trivial).kernel(forward);
+    switch_n(reg);
+    functional_ops(reg);
+    reg.op("ControlTrigger").cost(Cost::Trivial).kernel(|_| Ok(kernel(0, |_| Ok(()))));
+}
+
+/// `Switch` and `RefSwitch`: the data (a tensor or a reference) to the output the predicate picks.
+fn build_switch(_: &ferroflow_framework::KernelInit<'_>) -> ferroflow_framework::Result<ferroflow_framework::Kernel> {
+    {
             Ok(kernel(2, |ctx| {
                 let pred = ctx.input(1);
                 let taken = match pred.bools() {
@@ -30,39 +90,27 @@ pub(crate) fn register(reg: &mut OpRegistry) {
                         )));
                     }
                 };
-                ctx.set_output(taken as usize, ctx.input(0).clone());
+                ctx.set_output_entry(taken as usize, ctx.input_entry(0));
                 Ok(())
             })
             .with_optional_outputs())
-        });
-    reg.op("Merge")
-        .input("inputs: N * T")
-        .output("output: T")
-        .output("value_index: int32")
-        .attr("T: type")
-        .attr("N: int >= 1")
-        .cost(Cost::Trivial)
-        .kernel(|_| {
-            Ok(kernel(2, |ctx| {
-                // The executor runs a merge once an input is live; the first live one is the value.
-                let Some(i) = (0..ctx.num_inputs()).find(|&i| !ctx.input_is_dead(i)) else {
-                    return Err(Error::internal("Merge ran without a live input"));
-                };
-                ctx.set_output(0, ctx.input(i).clone());
-                ctx.set_output(1, Tensor::scalar(i as i32));
-                Ok(())
-            }))
-        });
-    for (name, frame_attrs) in [("Enter", true), ("Exit", false), ("NextIteration", false)] {
-        let op = reg.op(name).input("data: T").output("output: T").attr("T: type");
-        let op = if frame_attrs {
-            op.attr("frame_name: string").attr("is_constant: bool = false").attr("parallel_iterations: int = 10")
-        } else {
-            op
-        };
-        op.cost(Cost::Trivial).kernel(forward);
     }
-    reg.op("LoopCond").input("input: bool").output("output: bool").cost(Cost::Trivial).kernel(forward);
+}
+
+/// `Merge` and `RefMerge`: the first live input (a tensor or a reference) and its index.
+fn build_merge(_: &ferroflow_framework::KernelInit<'_>) -> ferroflow_framework::Result<ferroflow_framework::Kernel> {
+    Ok(kernel(2, |ctx| {
+        // The executor runs a merge once an input is live; the first live one is the value.
+        let Some(i) = (0..ctx.num_inputs()).find(|&i| !ctx.input_is_dead(i)) else {
+            return Err(Error::internal("Merge ran without a live input"));
+        };
+        ctx.set_output_entry(0, ctx.input_entry(i));
+        ctx.set_output(1, Tensor::scalar(i as i32));
+        Ok(())
+    }))
+}
+
+fn switch_n(reg: &mut OpRegistry) {
     reg.op("_SwitchN")
         .input("data: T")
         .input("output_index: int32")
@@ -85,14 +133,12 @@ pub(crate) fn register(reg: &mut OpRegistry) {
             })
             .with_optional_outputs())
         });
-    functional_ops(reg);
-    reg.op("ControlTrigger").cost(Cost::Trivial).kernel(|_| Ok(kernel(0, |_| Ok(()))));
 }
 
-/// Forwards input 0 to output 0.
+/// Forwards input 0 to output 0 (a reference stays a reference).
 fn forward(_: &ferroflow_framework::KernelInit<'_>) -> ferroflow_framework::Result<ferroflow_framework::Kernel> {
     Ok(kernel(1, |ctx| {
-        ctx.set_output(0, ctx.input(0).clone());
+        ctx.set_output_entry(0, ctx.input_entry(0));
         Ok(())
     }))
 }

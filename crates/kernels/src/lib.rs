@@ -7,6 +7,7 @@
 //!
 //! Families: [`array`] (constants, shapes, gathers), [`cwise`] (element-wise math with broadcasting),
 //! [`reduction`], [`matmul`], [`nn`], [`random`] (TF's Philox generator), [`variable`], [`training`],
+//! [`ref_variable`] and [`ref_update`] (reference variables, TF 1's `VariableV2` and the ops on them),
 //! [`sendrecv`] (`_Send`, `_Recv`, `_Arg`, `_Retval`), [`control_flow`] (`Switch`, `Merge`, `Enter`, ...).
 
 pub mod array;
@@ -19,6 +20,8 @@ pub mod optional;
 pub mod philox;
 pub mod random;
 pub mod reduction;
+pub mod ref_update;
+pub mod ref_variable;
 pub mod segment;
 pub mod sendrecv;
 pub mod stack;
@@ -45,6 +48,8 @@ pub fn register_all(reg: &mut OpRegistry) {
     random::register(reg);
     variable::register(reg);
     training::register(reg);
+    ref_variable::register(reg);
+    ref_update::register(reg);
     sendrecv::register(reg);
     stack::register(reg);
     tensor_list::register(reg);

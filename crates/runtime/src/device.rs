@@ -34,6 +34,23 @@ impl LocalDevice {
         Ok(LocalDevice { name, parsed, device_type: "CPU".into(), incarnation })
     }
 
+    /// This device as a worker session of a propagated cluster names it: the same device (same
+    /// incarnation) under the task name `task` the session's cluster gives this task (TF's
+    /// `RenamedDevice`).
+    pub fn renamed(&self, task: &str) -> Result<LocalDevice> {
+        let parsed = DeviceName::parse(task)?;
+        let name = format!(
+            "/job:{}/replica:{}/task:{}/device:{}:{}",
+            parsed.job.as_deref().unwrap_or("localhost"),
+            parsed.replica.unwrap_or(0),
+            parsed.task.unwrap_or(0),
+            self.device_type,
+            self.parsed.id.unwrap_or(0)
+        );
+        let parsed = DeviceName::parse(&name)?;
+        Ok(LocalDevice { name, parsed, device_type: self.device_type.clone(), incarnation: self.incarnation })
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -91,6 +108,24 @@ impl DeviceMgr {
             .cloned()
             .ok_or_else(|| Error::invalid_argument(format!("{spec} unknown device.")))
     }
+
+    /// The device whose local name (type and index, TF's `DeviceNameUtils::LocalName`) is that of
+    /// the full name `name`, whatever task it names: how a transfer's source is found when the
+    /// step's session knows this task under another name.
+    pub fn lookup_local(&self, name: &str) -> Result<Arc<LocalDevice>> {
+        let parsed = DeviceName::parse(name).map_err(|_| Error::invalid_argument(format!("{name} unknown device.")))?;
+        self.devices
+            .iter()
+            .find(|d| parsed.device_type.as_deref() == Some(d.device_type.as_str()) && parsed.id == d.parsed.id)
+            .cloned()
+            .ok_or_else(|| Error::invalid_argument(format!("{name} unknown device.")))
+    }
+
+    /// The same devices under the task name `task` (see [`LocalDevice::renamed`]).
+    pub fn renamed(&self, task: &str) -> Result<DeviceMgr> {
+        let devices = self.devices.iter().map(|d| d.renamed(task).map(Arc::new)).collect::<Result<_>>()?;
+        Ok(DeviceMgr { devices })
+    }
 }
 
 #[cfg(test)]
@@ -107,5 +142,18 @@ mod tests {
         let e = mgr.lookup("/job:worker/replica:0/task:0/device:CPU:0").unwrap_err();
         assert_eq!(e.message, "/job:worker/replica:0/task:0/device:CPU:0 unknown device.");
         assert_ne!(mgr.devices()[0].incarnation(), 0);
+    }
+
+    #[test]
+    fn renamed_devices_keep_their_incarnation_and_are_found_by_local_name() {
+        let mgr = DeviceMgr::new(vec![LocalDevice::cpu("/job:local/replica:0/task:0", 0).unwrap()]);
+        let renamed = mgr.renamed("/job:worker/replica:0/task:3").unwrap();
+        let d = &renamed.devices()[0];
+        assert_eq!(d.name(), "/job:worker/replica:0/task:3/device:CPU:0");
+        assert_eq!(d.incarnation(), mgr.devices()[0].incarnation());
+        assert_eq!(renamed.lookup("/job:worker/task:3").unwrap().name(), d.name());
+        assert!(renamed.lookup("/job:local/replica:0/task:0/device:CPU:0").is_err());
+        assert_eq!(mgr.lookup_local("/job:worker/replica:0/task:3/device:CPU:0").unwrap().name(), mgr.devices()[0].name());
+        assert!(mgr.lookup_local("/job:worker/replica:0/task:3/device:CPU:1").is_err());
     }
 }

@@ -63,9 +63,32 @@ pub struct Node {
     /// low bit stands for "no live data input yet").
     pub initial_pending: u32,
     pub out_edges: Vec<OutEdge>,
+    /// Per data input: true where the op takes a reference (`Ref(T)`). Empty when none does.
+    pub ref_inputs: Vec<bool>,
+    /// Per output: true where the op gives a reference. Empty when none does.
+    pub ref_outputs: Vec<bool>,
+    /// The op may take references to uninitialized variables (`Assign`, `IsVariableInitialized`, ...).
+    pub allows_uninitialized_input: bool,
+    /// The data inputs as the `NodeDef` writes them (`v`, `x:1`), for messages naming them.
+    pub input_names: Vec<Box<str>>,
 }
 
 impl Node {
+    /// True if data input `i` takes a reference.
+    pub fn input_is_ref(&self, i: usize) -> bool {
+        self.ref_inputs.get(i).copied().unwrap_or(false)
+    }
+
+    /// True if output `i` gives a reference.
+    pub fn output_is_ref(&self, i: usize) -> bool {
+        self.ref_outputs.get(i).copied().unwrap_or(false)
+    }
+
+    /// Data input `i` as the graph names it.
+    pub fn input_name(&self, i: usize) -> &str {
+        self.input_names.get(i).map(|s| &**s).unwrap_or("")
+    }
+
     /// Inputs plus control inputs: how many arrivals make a normal node ready.
     pub fn num_dependencies(&self) -> usize {
         self.num_inputs + self.num_control_inputs
@@ -109,6 +132,8 @@ impl Graph {
             }
             let num_inputs = index.num_data_inputs[i];
             let kernel = registry.build(n, num_inputs)?;
+            let (ref_inputs, ref_outputs) = ref_args(registry, n)?;
+            let input_names = n.input.iter().filter(|i| !i.starts_with('^')).map(|i| i.as_str().into()).collect();
             let kind = match n.op.as_str() {
                 "Merge" | "RefMerge" => NodeKind::Merge,
                 "Enter" | "RefEnter" => NodeKind::Enter { frame: 0, is_constant: Attrs::new(n).get_bool_or("is_constant", false)? },
@@ -134,6 +159,10 @@ impl Graph {
                 num_control_inputs,
                 initial_pending,
                 out_edges: Vec::new(),
+                ref_inputs,
+                ref_outputs,
+                allows_uninitialized_input: registry.get(&n.op).is_some_and(|d| d.allows_uninitialized_input),
+                input_names,
             });
         }
         for (dst, edges) in index.inputs.iter().enumerate() {
@@ -144,6 +173,14 @@ impl Graph {
                         return Err(Error::invalid_argument(format!(
                             "Node '{}': Connecting to invalid output {slot} of source node {} which has {} outputs.",
                             nodes[dst].name, nodes[e.src].name, nodes[e.src].kernel.num_outputs
+                        )));
+                    }
+                    if nodes[dst].input_is_ref(dst_slot) && !nodes[e.src].output_is_ref(slot) {
+                        let dtype = registry.input_types(&def.node[dst]).ok().and_then(|t| t.get(dst_slot).copied());
+                        let name = dtype.map(|t| t.to_string()).unwrap_or_default();
+                        return Err(Error::invalid_argument(format!(
+                            "Input {dst_slot} of node {} was passed {name} from {}:{slot} incompatible with expected {name}_ref.",
+                            nodes[dst].name, nodes[e.src].name
                         )));
                     }
                     nodes[e.src].out_edges.push(OutEdge { src_slot: Some(slot), dst, dst_slot });
@@ -231,6 +268,16 @@ impl Graph {
         self.frames = frames;
         Ok(())
     }
+}
+
+/// Which inputs and outputs of a node are references (each list empty when none is).
+fn ref_args(registry: &OpRegistry, node: &ferroflow_proto::NodeDef) -> Result<(Vec<bool>, Vec<bool>)> {
+    let Some(def) = registry.get(&node.op) else { return Ok((Vec::new(), Vec::new())) };
+    if !def.inputs.iter().chain(def.outputs.iter()).any(|a| a.is_ref) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let node = def.with_defaults(node);
+    Ok((def.input_refs(&node)?, def.output_refs(&node)?))
 }
 
 #[cfg(test)]

@@ -1,14 +1,19 @@
 //! The master (TF's `Master`): sessions by handle, device discovery through the worker cache, and
-//! the MasterService calls. Sessions run on the task's own worker environment, so partitions for
+//! the MasterService calls. A client's `ConfigProto.cluster_def` makes the session's cluster (TF's
+//! ClusterSpec propagation): a worker cache of its own, this task found in it by the session's
+//! target address, devices discovered and worker sessions created there with that cluster in
+//! their `ServerDef`, session state isolated. Sessions run on the task's own worker environment, so partitions for
 //! this task are served in-process (the worker cache hands back the local worker, no gRPC).
 //!
 //! Concurrency: the session map is behind a mutex held only for insert/lookup/remove; sessions are
 //! shared by `Arc` with the requests using them.
 
+use crate::cluster::{ClusterSpec, task_name};
 use crate::env::WorkerEnv;
 use crate::master::interface::MasterInterface;
 use crate::master::plan::Signature;
 use crate::master::session::{MasterSession, SessionParts, StepOptions, StepOutput};
+use crate::worker_cache::WorkerCache;
 use async_trait::async_trait;
 use ferroflow_framework::device_name::DeviceName;
 use ferroflow_framework::{Error, Result};
@@ -33,18 +38,56 @@ impl Master {
         })
     }
 
-    /// Every task's devices, asked of each task at once; UNAVAILABLE names a task that did not answer.
-    async fn discover_devices(&self) -> Result<Vec<(String, Vec<pb::DeviceAttributes>)>> {
-        let tasks = self.env.worker_cache.list_workers();
+    /// Every task's devices, asked of each task of `cache` at once and named as that cache names
+    /// the task (TF's `NewRemoteDevices` renames them so: a task may serve a propagated cluster
+    /// under another name); UNAVAILABLE names a task that did not answer.
+    async fn discover_devices(&self, cache: &WorkerCache) -> Result<Vec<(String, Vec<pb::DeviceAttributes>)>> {
+        let tasks = cache.list_workers();
         let calls = tasks.into_iter().map(|task| async move {
-            let worker = self.env.worker_cache.worker(&task)?;
+            let worker = cache.worker(&task)?;
             let status = worker
                 .get_status(pb::GetStatusRequest {})
                 .await
                 .map_err(|e| Error::unavailable(format!("Task {task} is unreachable while creating a session: {}", e.message)))?;
-            Ok::<_, Error>((task, status.device_attributes))
+            let devices = status.device_attributes.into_iter().map(|d| rename_device(d, &task)).collect::<Result<Vec<_>>>()?;
+            Ok::<_, Error>((task, devices))
         });
         futures::future::try_join_all(calls).await
+    }
+
+    /// The worker cache of a session: the task's own, or one of the client's `cluster_def`, in
+    /// which this task is the one whose address is the session's target (TF's rules and errors);
+    /// with the name of this task in it (`None`: a cluster that does not name this task).
+    fn session_cache(&self, req: &pb::CreateSessionRequest) -> Result<(Arc<WorkerCache>, Option<String>)> {
+        let Some(cluster_def) = req.config.as_ref().and_then(|c| c.cluster_def.as_ref()).filter(|c| !c.job.is_empty()) else {
+            return Ok((self.env.worker_cache.clone(), Some(self.env.task_name.clone())));
+        };
+        let target = req.target.strip_prefix("grpc://").unwrap_or(&req.target);
+        let booted = DeviceName::parse(&self.env.task_name)?;
+        let mut this_task: Option<String> = None;
+        for job in &cluster_def.job {
+            for (index, address) in &job.tasks {
+                if address != target {
+                    continue;
+                }
+                if this_task.is_some() {
+                    return Err(Error::invalid_argument(format!(
+                        "Found multiple matching tasks that correspond to to the master. Master target: '{}'. ClusterDef: {}",
+                        req.target,
+                        short_cluster_string(cluster_def)
+                    )));
+                }
+                if booted.job.as_deref() == Some(job.name.as_str()) && booted.task == Some(*index) {
+                    return Err(Error::invalid_argument(format!(
+                        "The ClusterSpec names the job and task index to be the same names that were provided when the server booted. This is currently not allowed. Job: {}, task index: {index}",
+                        job.name
+                    )));
+                }
+                this_task = Some(task_name(&job.name, *index));
+            }
+        }
+        let local = this_task.clone().unwrap_or_default();
+        Ok((Arc::new(self.env.worker_cache.for_cluster(ClusterSpec::from_proto(cluster_def), &local)), this_task))
     }
 
     fn client_device(&self) -> Result<(String, u64)> {
@@ -55,6 +98,29 @@ impl Master {
     fn remove_session(&self, handle: &str) -> Option<Arc<MasterSession>> {
         self.sessions.lock().remove(handle)
     }
+}
+
+/// A device reported by `task` under the name of `task` (same type and index).
+fn rename_device(mut d: pb::DeviceAttributes, task: &str) -> Result<pb::DeviceAttributes> {
+    let parsed = DeviceName::parse(&d.name)?;
+    if let (Some(t), Some(id)) = (parsed.device_type, parsed.id) {
+        d.name = format!("{task}/device:{t}:{id}");
+    }
+    Ok(d)
+}
+
+/// A `ClusterDef` as TF's `ShortDebugString` writes it.
+fn short_cluster_string(def: &pb::ClusterDef) -> String {
+    def.job
+        .iter()
+        .map(|j| {
+            let mut tasks: Vec<_> = j.tasks.iter().collect();
+            tasks.sort();
+            let tasks: Vec<String> = tasks.iter().map(|(k, v)| format!("tasks {{ key: {k} value: \"{v}\" }}")).collect();
+            format!("job {{ name: \"{}\" {} }}", j.name, tasks.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn step_response(result: Result<StepOutput>, fetches: &[String], in_body: bool) -> Result<pb::RunStepResponse> {
@@ -77,25 +143,50 @@ fn step_response(result: Result<StepOutput>, fetches: &[String], in_body: bool) 
 #[async_trait]
 impl MasterInterface for Master {
     async fn create_session(&self, req: pb::CreateSessionRequest) -> Result<pb::CreateSessionResponse> {
-        let discovered = self.discover_devices().await?;
-        let (client_device, client_incarnation) = self.client_device()?;
+        let (cache, this_task) = self.session_cache(&req)?;
+        let propagated = !Arc::ptr_eq(&cache, &self.env.worker_cache);
+        let discovered = self.discover_devices(&cache).await?;
+        let (own_device, client_incarnation) = self.client_device()?;
+        // The client's device: this task's CPU:0 as the session's cluster names it.
+        let client_device = match &this_task {
+            Some(task) if propagated => discovered
+                .iter()
+                .filter(|(t, _)| t == task)
+                .flat_map(|(_, d)| d.iter())
+                .find(|d| d.device_type == "CPU" && d.name.ends_with("/device:CPU:0"))
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| format!("{task}/device:CPU:0")),
+            Some(_) => own_device,
+            None => discovered.first().map(|(t, _)| format!("{t}/device:CPU:0")).unwrap_or(own_device),
+        };
+        let config = req.config.clone().unwrap_or_default();
         let handle = format!("{:016x}", rand::random::<u64>());
         let tasks: Vec<String> = discovered.iter().map(|(t, _)| t.clone()).collect();
+        let cluster_def = propagated.then(|| cache.cluster().to_proto());
         let creations = tasks.iter().map(|task| {
             let handle = handle.clone();
             let parsed = DeviceName::parse(task);
+            let cache = &cache;
+            let cluster_def = cluster_def.clone();
             async move {
                 let parsed = parsed?;
-                let worker = self.env.worker_cache.worker(task)?;
+                let worker = cache.worker(task)?;
                 worker
                     .create_worker_session(pb::CreateWorkerSessionRequest {
                         session_handle: handle,
                         server_def: Some(pb::ServerDef {
+                            cluster: cluster_def.clone(),
                             job_name: parsed.job.clone().unwrap_or_default(),
                             task_index: parsed.task.unwrap_or(0),
                             protocol: "grpc".into(),
                             ..Default::default()
                         }),
+                        // Sessions of a propagated cluster have state of their own, as TF's,
+                        // unless the client asks them to share it.
+                        isolate_session_state: match &cluster_def {
+                            Some(_) => !config.experimental.as_ref().is_some_and(|e| e.share_session_state_in_clusterspec_propagation),
+                            None => config.isolate_session_state,
+                        },
                         master_task: self.env.task_name.clone(),
                         master_incarnation: client_incarnation as i64,
                         ..Default::default()
@@ -107,13 +198,13 @@ impl MasterInterface for Master {
         futures::future::try_join_all(creations).await?;
         let session = MasterSession::new(SessionParts {
             handle: handle.clone(),
-            worker_cache: self.env.worker_cache.clone(),
+            worker_cache: cache.clone(),
             client_device,
             client_incarnation,
             devices: discovered.into_iter().flat_map(|(_, d)| d).collect(),
             tasks,
             graph: req.graph_def.unwrap_or_default(),
-            operation_timeout_ms: req.config.as_ref().map(|c| c.operation_timeout_in_ms).unwrap_or(0),
+            operation_timeout_ms: config.operation_timeout_in_ms,
         });
         self.sessions.lock().insert(handle.clone(), Arc::new(session));
         Ok(pb::CreateSessionResponse { session_handle: handle, graph_version: 0 })
@@ -153,9 +244,22 @@ impl MasterInterface for Master {
         Ok(pb::CloseSessionResponse {})
     }
 
-    async fn list_devices(&self, _req: pb::ListDevicesRequest) -> Result<pb::ListDevicesResponse> {
+    async fn list_devices(&self, req: pb::ListDevicesRequest) -> Result<pb::ListDevicesResponse> {
         let mut resp = pb::ListDevicesResponse::default();
-        for (task, devices) in self.discover_devices().await? {
+        // A session's devices are those it found when created (a propagated cluster's, named as
+        // it names them); its client device is the one local device.
+        if !req.session_handle.is_empty() {
+            let session = self.session(&req.session_handle)?;
+            for d in session.devices() {
+                if d.name == session.client_device() {
+                    resp.local_device.push(d.clone());
+                } else {
+                    resp.remote_device.push(d.clone());
+                }
+            }
+            return Ok(resp);
+        }
+        for (task, devices) in self.discover_devices(&self.env.worker_cache).await? {
             if task == self.env.task_name {
                 resp.local_device.extend(devices);
             } else {

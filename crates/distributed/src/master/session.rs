@@ -65,12 +65,41 @@ impl<F: std::future::Future<Output = ()> + Send + 'static> Drop for SpawnOnDrop<
     }
 }
 
-/// A partial run in progress: its plan, step id and the fetches still to come.
+/// A partial run in progress: its plan, step id, and its feeds and fetches (true once fed or fetched).
 struct PartialRun {
     plan: Arc<Plan>,
     step_id: i64,
     started: bool,
-    pending_fetches: Vec<String>,
+    pending_feeds: HashMap<String, bool>,
+    pending_fetches: HashMap<String, bool>,
+}
+
+impl PartialRun {
+    /// TF's checks of one partial-run call: every feed and fetch named at setup and not used yet
+    /// (feeds checked before fetches); then marks them used. True when no fetch is left.
+    fn take(&mut self, feeds: &[&str], fetches: &[String]) -> Result<bool> {
+        for &feed in feeds {
+            match self.pending_feeds.get(feed) {
+                None => return Err(Error::invalid_argument(format!("The feed {feed} was not specified in partial_run_setup."))),
+                Some(true) => return Err(Error::invalid_argument(format!("The feed {feed} has already been fed."))),
+                Some(false) => {}
+            }
+        }
+        for fetch in fetches {
+            match self.pending_fetches.get(fetch) {
+                None => return Err(Error::invalid_argument(format!("The fetch {fetch} was not specified in partial_run_setup."))),
+                Some(true) => return Err(Error::invalid_argument(format!("The fetch {fetch} has already been fetched."))),
+                Some(false) => {}
+            }
+        }
+        for &feed in feeds {
+            self.pending_feeds.insert(feed.to_string(), true);
+        }
+        for fetch in fetches {
+            self.pending_fetches.insert(fetch.clone(), true);
+        }
+        Ok(self.pending_fetches.values().all(|&done| done))
+    }
 }
 
 pub struct MasterSession {
@@ -147,6 +176,11 @@ impl MasterSession {
 
     pub fn tasks(&self) -> &[String] {
         &self.tasks
+    }
+
+    /// The device feeds and fetches are exchanged with the client on.
+    pub fn client_device(&self) -> &str {
+        &self.client_device
     }
 
     /// Adds nodes to the graph; the client must name the version it extends.
@@ -356,7 +390,13 @@ impl MasterSession {
     pub async fn partial_run_setup(&self, sig: Signature) -> Result<String> {
         let plan = self.plan_for(&sig).await?;
         let handle = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
-        let run = PartialRun { plan, step_id: new_step_id(), started: false, pending_fetches: sig.fetches.clone() };
+        let run = PartialRun {
+            plan,
+            step_id: new_step_id(),
+            started: false,
+            pending_feeds: sig.feeds.iter().map(|f| (f.clone(), false)).collect(),
+            pending_fetches: sig.fetches.iter().map(|f| (f.clone(), false)).collect(),
+        };
         self.partial_runs.lock().await.insert(handle.clone(), run);
         Ok(handle)
     }
@@ -373,16 +413,12 @@ impl MasterSession {
     ) -> Result<StepOutput> {
         let (plan, step_id, first, last) = {
             let mut runs = self.partial_runs.lock().await;
-            let run = runs.get_mut(handle).ok_or_else(|| Error::invalid_argument(format!("Must run 'setup' before performing partial runs! (handle {handle})")))?;
-            for f in fetches {
-                if !run.pending_fetches.contains(f) {
-                    return Err(Error::invalid_argument(format!("Fetch {f} was not specified in partial_run_setup, or was already fetched")));
-                }
-            }
-            run.pending_fetches.retain(|f| !fetches.contains(f));
+            let run = runs.get_mut(handle).ok_or_else(|| Error::invalid_argument("Must run 'setup' before performing partial runs!"))?;
+            let feed_names: Vec<&str> = feeds.iter().map(|(name, _)| name.as_str()).collect();
+            let last = run.take(&feed_names, fetches)?;
             let first = !run.started;
             run.started = true;
-            (run.plan.clone(), run.step_id, first, run.pending_fetches.is_empty())
+            (run.plan.clone(), run.step_id, first, last)
         };
         let endpoints = Self::fetch_endpoints(&plan, fetches)?;
         let mut involved: Vec<usize> = endpoints.iter().map(|(p, _)| *p).collect();

@@ -122,6 +122,9 @@ pub struct OpDef {
     pub outputs: Vec<ArgDef>,
     pub attrs: Vec<AttrDef>,
     pub is_stateful: bool,
+    /// The op may take a reference to an uninitialized variable (`Assign`, `IsVariableInitialized`,
+    /// `RefIdentity`, `RefSwitch`); for any other op the executor refuses one, as TF's does.
+    pub allows_uninitialized_input: bool,
     pub cost: Cost,
     /// The kernel factory; `None` for ops ferroflow knows but runs no kernel for (functional ops the
     /// master lowers, ops only other runtimes execute).
@@ -280,6 +283,7 @@ impl OpDef {
             output_arg: self.outputs.iter().map(arg).collect(),
             attr: self.attrs.iter().map(attr).collect(),
             is_stateful: self.is_stateful,
+            allows_uninitialized_input: self.allows_uninitialized_input,
             ..Default::default()
         }
     }

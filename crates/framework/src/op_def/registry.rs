@@ -29,6 +29,7 @@ pub struct OpBuilder<'r> {
     outputs: Vec<&'static str>,
     attrs: Vec<&'static str>,
     is_stateful: bool,
+    allows_uninitialized_input: bool,
     cost: Cost,
 }
 
@@ -54,6 +55,12 @@ impl OpBuilder<'_> {
     /// The op has state outside its inputs (variables, random generators, queues, I/O).
     pub fn stateful(mut self) -> Self {
         self.is_stateful = true;
+        self
+    }
+
+    /// The op may take a reference to an uninitialized variable (TF's `SetAllowsUninitializedInput`).
+    pub fn allows_uninitialized_input(mut self) -> Self {
+        self.allows_uninitialized_input = true;
         self
     }
 
@@ -93,6 +100,7 @@ impl OpBuilder<'_> {
             outputs: args(&self.outputs),
             attrs,
             is_stateful: self.is_stateful,
+            allows_uninitialized_input: self.allows_uninitialized_input,
             cost: self.cost,
             kernel,
         };
@@ -116,6 +124,7 @@ impl OpRegistry {
             outputs: Vec::new(),
             attrs: Vec::new(),
             is_stateful: false,
+            allows_uninitialized_input: false,
             cost: Cost::Expensive,
         }
     }

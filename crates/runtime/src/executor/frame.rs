@@ -16,13 +16,13 @@
 //! ready nodes collected; at most a parent's and a child's are held together, always parent first.
 
 use crate::graph::{Graph, NodeKind};
-use ferroflow_framework::Tensor;
+use ferroflow_framework::Entry;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// A value on an edge: a tensor, or `None` for a dead one.
-pub(crate) type Value = Option<Tensor>;
+/// A value on an edge: a tensor or a reference (`Ref(T)` outputs), or `None` for a dead one.
+pub(crate) type Value = Option<Entry>;
 
 /// A node that became ready, with everything it needs to run.
 pub(crate) struct Ready {

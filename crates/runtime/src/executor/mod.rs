@@ -6,6 +6,11 @@
 //! them ready, as TF runs inexpensive kernels inline: a small step never pays for a thread hop.
 //! Asynchronous kernels (receives) wait on the I/O runtime without holding a compute thread.
 //!
+//! References (`Ref(T)` outputs of variables and the ops that pass them on) travel as entries
+//! naming the variable: an input declared `Ref(T)` gets the variable, any other input gets its
+//! value as of when the consumer runs (TF's `PrepareInputs` dereferencing `HAS_REF_TENSOR`
+//! entries), or FAILED_PRECONDITION while the variable is uninitialized.
+//!
 //! Deadness is per output: a `Switch` sets one output and leaves the other dead; a node with a
 //! dead input is skipped and its outputs are dead, except kernels that take dead inputs (`_Send`,
 //! `_Recv`, `Merge`, `ControlTrigger`); a `Merge` fires on its first live input. The first error
@@ -24,7 +29,8 @@ mod tests;
 use crate::compute_pool::ComputePool;
 use crate::graph::Graph;
 use ferroflow_framework::{
-    AsyncKernelContext, AsyncOutput, Error, FrameIter, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
+    AsyncKernelContext, AsyncOutput, Entry, Error, FrameIter, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
+    Var,
 };
 use ferroflow_proto::{DeviceStepStats, NodeExecStats, StepStats};
 use frame::{Frame, Ready, Value};
@@ -107,8 +113,45 @@ impl StepRun {
         if matches!(node.kernel.kind, KernelKind::Async(_)) {
             return true;
         }
-        let inputs: Vec<&Tensor> = r.inputs.iter().flatten().collect();
-        node.kernel.cost().estimate(&inputs).is_some_and(|work| work <= INLINE_WORK)
+        let estimate = if r.inputs.iter().flatten().any(Entry::is_ref) {
+            let values: Vec<Tensor> = r.inputs.iter().flatten().filter_map(Entry::value).collect();
+            node.kernel.cost().estimate(&values.iter().collect::<Vec<_>>())
+        } else {
+            let tensors: Vec<&Tensor> =
+                r.inputs.iter().flatten().filter_map(|e| if let Entry::Tensor(t) = e { Some(t) } else { None }).collect();
+            node.kernel.cost().estimate(&tensors)
+        };
+        estimate.is_some_and(|work| work <= INLINE_WORK)
+    }
+
+    /// A node's inputs as its kernel takes them: dead ones as empty placeholders, references kept
+    /// (with their current value beside them) where the op takes a `Ref(T)`, else read now. A
+    /// reference to an uninitialized variable is FAILED_PRECONDITION unless the op allows it.
+    fn prepare_inputs(&self, id: usize, entries: Vec<Option<Entry>>) -> Result<(Vec<Tensor>, Vec<Option<Arc<Var>>>)> {
+        let node = &self.graph.nodes[id];
+        let mut refs: Vec<Option<Arc<Var>>> = Vec::new();
+        let mut inputs = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.into_iter().enumerate() {
+            let tensor = match entry {
+                None => RendezvousValue::dead().tensor,
+                Some(Entry::Tensor(t)) => t,
+                Some(Entry::Ref(var)) if node.input_is_ref(i) => {
+                    let value = match var.value() {
+                        Some(v) => v,
+                        None if node.allows_uninitialized_input => RendezvousValue::dead().tensor,
+                        None => return Err(ferroflow_framework::tensor_ref::uninitialized_value(node.input_name(i))),
+                    };
+                    if refs.is_empty() {
+                        refs.resize(node.num_inputs, None);
+                    }
+                    refs[i] = Some(var);
+                    value
+                }
+                Some(Entry::Ref(var)) => Entry::Ref(var).read_for_input(node.input_name(i))?,
+            };
+            inputs.push(tensor);
+        }
+        Ok((inputs, refs))
     }
 
     /// A node is done: delivers its outputs, counts the nodes that became ready, and ends the step
@@ -164,14 +207,17 @@ impl StepRun {
         }
         let dead_inputs: Vec<bool> = r.inputs.iter().map(Option::is_none).collect();
         let any_dead = dead_inputs.iter().any(|&d| d);
-        let inputs: Vec<Tensor> =
-            std::mem::take(&mut r.inputs).into_iter().map(|v| v.unwrap_or_else(|| RendezvousValue::dead().tensor)).collect();
+        let (inputs, ref_inputs) = match self.prepare_inputs(r.node, std::mem::take(&mut r.inputs)) {
+            Ok(prepared) => prepared,
+            Err(e) => return self.fail(e.with_node(&node.name)),
+        };
         let frame_iter = FrameIter { frame_id: r.frame.id, iter: r.iter };
         let start = if self.stats.is_some() { now_micros() } else { 0 };
         match &node.kernel.kind {
             KernelKind::Sync(kernel) => {
                 let dead_flags: &[bool] = if any_dead { &dead_inputs } else { &[] };
                 let mut ctx = OpKernelContext::new(&self.step, &node.name, &inputs, node.kernel.num_outputs, dead_flags)
+                    .with_ref_inputs(&ref_inputs)
                     .with_frame_iter(frame_iter);
                 // A kernel bug must fail the step, not take the process down with it.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kernel.compute(&mut ctx).map(|()| ctx.into_outputs())))
@@ -212,7 +258,7 @@ impl StepRun {
     }
 
     /// Outputs a kernel left unset are an error unless the kernel may leave them (they are dead).
-    fn check_outputs(&self, id: usize, outputs: Vec<Option<Tensor>>) -> Result<Vec<Value>> {
+    fn check_outputs(&self, id: usize, outputs: Vec<Option<Entry>>) -> Result<Vec<Value>> {
         let node = &self.graph.nodes[id];
         if !node.kernel.may_leave_outputs_unset
             && let Some(i) = outputs.iter().position(Option::is_none)
@@ -230,7 +276,7 @@ impl StepRun {
         match result {
             Ok(out) if out.is_dead => self.node_done(r, true, Vec::new(), ready),
             Ok(out) if out.outputs.len() == node.kernel.num_outputs => {
-                let outputs = out.outputs.into_iter().map(Some).collect();
+                let outputs = out.outputs.into_iter().map(|t| Some(Entry::Tensor(t))).collect();
                 self.node_done(r, false, outputs, ready)
             }
             Ok(out) => self.fail(

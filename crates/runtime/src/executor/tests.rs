@@ -78,6 +78,22 @@ impl Harness {
     fn run(&self, nodes: Vec<NodeDef>) -> Result<Vec<Option<Tensor>>> {
         self.run_with(nodes, Arc::new(crate::LocalRendezvous::new()))
     }
+
+    /// Runs a graph with the given resources (variables that outlive the step).
+    fn run_in(&self, nodes: Vec<NodeDef>, resources: &Arc<ResourceMgr>) -> Result<Vec<Option<Tensor>>> {
+        let num_retvals = nodes.iter().filter(|n| n.op == "_Retval").count();
+        let graph = self.build(nodes)?;
+        let frame = Arc::new(CallFrame::new(Vec::new(), num_retvals));
+        let step = Arc::new(
+            StepContext::new(1, DEVICE, 7, Arc::new(crate::LocalRendezvous::new()), resources.clone())
+                .with_call_frame(frame.clone()),
+        );
+        let exec = Executor::new(graph, self.env.clone());
+        let run = exec.run(step, RunOptions::default());
+        self.runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), run).await })
+            .map_err(|_| Error::deadline_exceeded("step hung"))??;
+        Ok(std::mem::take(&mut *frame.retvals.lock()))
+    }
 }
 
 fn n(name: &str, op: &str) -> NodeDefBuilder {
@@ -116,6 +132,11 @@ fn enter(name: &str, x: &str, frame: &str, constant: bool, parallel: i64) -> Nod
         .attr_bool("is_constant", constant)
         .attr_int("parallel_iterations", parallel)
         .build()
+}
+
+/// An int32 reference variable (`VariableV2`) of shape [].
+fn variable(name: &str) -> NodeDef {
+    n(name, "VariableV2").attr_type("dtype", DType::Int32).attr_shape("shape", &[]).build()
 }
 
 fn scalar(t: &Option<Tensor>) -> Option<i32> {
@@ -421,4 +442,148 @@ fn cycles_other_than_loops_and_edges_across_frames_are_refused() {
     nodes.extend([int("zero", 0), int("ten", 10), int("one", 1), op2("bad", "AddV2", "w/body", "ten")]);
     let e = h.build(nodes).err().unwrap();
     assert!(e.message.contains("has inputs from different frames"), "{}", e.message);
+}
+
+#[test]
+fn a_reference_is_read_when_its_consumer_runs() {
+    let h = Harness::new();
+    let vars = Arc::new(ResourceMgr::new());
+    // An update ordered before a read by a control edge is seen by the read; one ordered after is not.
+    let out = h
+        .run_in(
+            vec![
+                variable("v"),
+                int("three", 3),
+                int("four", 4),
+                op2("init", "Assign", "v", "three"),
+                n("read_init", "Identity").input("init").attr_type("T", DType::Int32).build(),
+                n("add", "AssignAdd").input("v").input("four").input("^read_init").attr_type("T", DType::Int32).build(),
+                n("read_after", "Identity").input("v").input("^add").attr_type("T", DType::Int32).build(),
+                retval("r_init", "read_init", 0),
+                retval("r_after", "read_after", 1),
+                retval("r_add", "add", 2),
+            ],
+            &vars,
+        )
+        .unwrap();
+    assert_eq!((scalar(&out[0]), scalar(&out[1]), scalar(&out[2])), (Some(3), Some(7), Some(7)));
+    // The variable outlives the step: a later step reads it.
+    let out = h.run_in(vec![variable("v"), op2("plus", "AddV2", "v", "v"), retval("r", "plus", 0)], &vars).unwrap();
+    assert_eq!(scalar(&out[0]), Some(14));
+}
+
+#[test]
+fn an_uninitialized_variable_is_refused_except_by_ops_that_allow_it() {
+    let h = Harness::new();
+    let vars = Arc::new(ResourceMgr::new());
+    let e = h.run_in(vec![variable("v"), n("v/read", "Identity").input("v").attr_type("T", DType::Int32).build(), retval("r", "v/read", 0)], &vars).unwrap_err();
+    assert_eq!(e.code, Code::FailedPrecondition);
+    assert_eq!(e.message, "Attempting to use uninitialized value v\n\t [[{{node v/read}}]]");
+    // An op taking the reference is refused too, unless it allows uninitialized input.
+    let e = h.run_in(vec![variable("v"), int("one", 1), op2("add", "AssignAdd", "v", "one")], &vars).unwrap_err();
+    assert_eq!(e.message, "Attempting to use uninitialized value v\n\t [[{{node add}}]]");
+    let out = h
+        .run_in(
+            vec![
+                variable("v"),
+                n("init?", "IsVariableInitialized").input("v").attr_type("dtype", DType::Int32).build(),
+                n("alias", "RefIdentity").input("v").attr_type("T", DType::Int32).build(),
+                n("init2?", "IsVariableInitialized").input("alias").attr_type("dtype", DType::Int32).build(),
+                n("r", "_Retval").input("init?").attr_type("T", DType::Bool).attr_int("index", 0).build(),
+                n("r2", "_Retval").input("init2?").attr_type("T", DType::Bool).attr_int("index", 1).build(),
+            ],
+            &vars,
+        )
+        .unwrap();
+    assert_eq!(out[0].as_ref().unwrap().bools().unwrap(), vec![false]);
+    assert_eq!(out[1].as_ref().unwrap().bools().unwrap(), vec![false]);
+}
+
+#[test]
+fn references_pass_through_conditionals_and_loops() {
+    let h = Harness::new();
+    let vars = Arc::new(ResourceMgr::new());
+    h.run_in(vec![variable("v"), int("zero", 0), op2("init", "Assign", "v", "zero")], &vars).unwrap();
+    // if (p) v += 5 through RefSwitch; the RefMerge passes the reference on.
+    for (pred, want) in [(true, 5), (false, 5)] {
+        let out = h
+            .run_in(
+                vec![
+                    variable("v"),
+                    int("five", 5),
+                    boolean("p", pred),
+                    n("sw", "RefSwitch").input("v").input("p").attr_type("T", DType::Int32).build(),
+                    op2("add", "AssignAdd", "sw:1", "five"),
+                    n("m", "RefMerge").input("sw:0").input("add").attr_type("T", DType::Int32).attr_int("N", 2).build(),
+                    n("read", "Identity").input("m").attr_type("T", DType::Int32).build(),
+                    retval("r", "read", 0),
+                ],
+                &vars,
+            )
+            .unwrap();
+        assert_eq!(scalar(&out[0]), Some(want), "pred {pred}");
+    }
+    // for i in 0..4: v += 1, with the variable entering the loop as a constant RefEnter.
+    let (mut nodes, exit) = counting_loop("l/", "zero", "four", "one", "loop", 1);
+    nodes.extend([
+        variable("v"),
+        int("zero", 0),
+        int("four", 4),
+        int("one", 1),
+        n("l/v", "RefEnter")
+            .input("v")
+            .attr_type("T", DType::Int32)
+            .attr_str("frame_name", "loop")
+            .attr_bool("is_constant", true)
+            .attr_int("parallel_iterations", 1)
+            .build(),
+        n("l/bump", "AssignAdd").input("l/v").input("l/step").input("^l/body").attr_type("T", DType::Int32).build(),
+        n("l/bump_done", "Identity").input("l/bump").attr_type("T", DType::Int32).build(),
+    ]);
+    // The next iteration waits for this one's update.
+    for node in nodes.iter_mut() {
+        if node.name == "l/next" {
+            node.input.push("^l/bump_done".into());
+        }
+    }
+    nodes.push(n("read", "Identity").input("v").input(&format!("^{exit}")).attr_type("T", DType::Int32).build());
+    nodes.push(retval("r", "read", 0));
+    let out = h.run_in(nodes, &vars).unwrap();
+    assert_eq!(scalar(&out[0]), Some(9));
+}
+
+#[test]
+fn a_value_where_a_reference_is_expected_is_refused_when_building() {
+    let h = Harness::new();
+    let e = h.build(vec![int("c", 1), op2("a", "Assign", "c", "c")]).err().unwrap();
+    assert_eq!(e.code, Code::InvalidArgument);
+    assert_eq!(e.message, "Input 0 of node a was passed int32 from c:0 incompatible with expected int32_ref.");
+}
+
+#[test]
+fn ref_updates_run_their_resource_forms_on_the_referenced_variable() {
+    let h = Harness::new();
+    let vars = Arc::new(ResourceMgr::new());
+    let f = |name: &str, v: &[f32]| {
+        n(name, "Const").attr_type("dtype", DType::Float).attr_tensor("value", &Tensor::from_vec(vec![v.len() as i64], v.to_vec()).unwrap()).build()
+    };
+    let fvar = |name: &str| n(name, "VariableV2").attr_type("dtype", DType::Float).attr_shape("shape", &[2]).build();
+    let out = h
+        .run_in(
+            vec![
+                fvar("w"),
+                f("w0", &[1.0, 2.0]),
+                n("init", "Assign").input("w").input("w0").attr_type("T", DType::Float).build(),
+                n("lr", "Const").attr_type("dtype", DType::Float).attr_tensor("value", &Tensor::scalar(0.5f32)).build(),
+                f("g", &[2.0, -2.0]),
+                n("sgd", "ApplyGradientDescent").input("init").input("lr").input("g").attr_type("T", DType::Float).build(),
+                n("read", "Identity").input("sgd").attr_type("T", DType::Float).build(),
+                n("r", "_Retval").input("read").attr_type("T", DType::Float).attr_int("index", 0).build(),
+            ],
+            &vars,
+        )
+        .unwrap();
+    assert_eq!(out[0].as_ref().unwrap().values::<f32>().unwrap().to_vec(), vec![0.0, 3.0]);
+    let w = vars.lookup::<ferroflow_framework::LegacyVar>("localhost", "w").unwrap();
+    assert_eq!(w.0.value().unwrap().values::<f32>().unwrap().to_vec(), vec![0.0, 3.0]);
 }
