@@ -21,6 +21,7 @@ pub mod random;
 pub mod reduction;
 pub mod segment;
 pub mod sendrecv;
+pub mod tensor_array;
 pub mod tensor_list;
 pub(crate) mod tensor_ops;
 pub mod training;
@@ -46,6 +47,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     training::register(reg);
     sendrecv::register(reg);
     tensor_list::register(reg);
+    tensor_array::register(reg);
     optional::register(reg);
 }
 
