@@ -25,6 +25,7 @@ pub mod ref_variable;
 pub mod segment;
 pub mod sendrecv;
 pub mod stack;
+pub mod tensor_array;
 pub mod tensor_list;
 pub(crate) mod tensor_ops;
 pub mod training;
@@ -53,6 +54,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     sendrecv::register(reg);
     stack::register(reg);
     tensor_list::register(reg);
+    tensor_array::register(reg);
     optional::register(reg);
 }
 
