@@ -40,6 +40,11 @@ def ref_variable_state_ops(target, job):
             add = v1.assign_add(v, [1.0, 1.0, 1.0])
             sub = v1.assign_sub(v, [0.5, 0.5, 0.5])
             count = v1.count_up_to(c, 2)
+        # A read ordered after an update sits with the variable: read on another task, the value a
+        # `_Send` of a reference carries aliases the variable's buffer, and which update it sees
+        # depends on when the receiving task asks for it (TF orders that `_Recv` after the reader's
+        # other inputs, graph_partition.cc's ref_recvs x ref_control_inputs).
+        with on(job, 1):
             with tf.control_dependencies([add]):
                 after_add = tf.identity(v.read_value()) + 0.0
         init = v1.global_variables_initializer()
@@ -107,6 +112,7 @@ def ref_variable_control_flow(target, job):
                         return i + 1
 
                 loop = v1.while_loop(lambda i: i < 4, body, [tf.constant(0)], parallel_iterations=1)
+            with on(job, 1):
                 with tf.control_dependencies([loop]):
                     after_loop = tf.identity(v.read_value())
             init = v1.global_variables_initializer()

@@ -1,5 +1,6 @@
 //! Array ops: constants, identities and placeholders, shape queries and reshapes, gathers and
-//! tiling, concatenation and stacking, slicing, transposition, padding and ranges.
+//! tiling, concatenation and stacking, slicing, transposition, padding and ranges; n-d gathers and
+//! scatters, splits, reversals and rolls, one-hot encoding, bin counts, sorted searches, top-k and `Where`.
 //!
 //! Concurrency: every kernel here is stateless — built once per graph from its attributes, then
 //! run concurrently by any number of steps (`Send + Sync`, no interior mutability). Ops whose output
@@ -9,18 +10,27 @@
 //! width, so one copy loop serves float, int64 and bool alike.
 
 mod basic;
+mod bincount;
 mod broadcast_to;
 mod concat_offset;
 mod concat;
 pub(crate) mod elems;
 mod gather;
+mod gather_nd;
+mod misc;
+mod one_hot;
 #[cfg(test)]
 pub(crate) mod oracle;
 mod pad;
 mod reshape;
+mod reverse;
+mod scatter_nd;
 mod slice;
+mod split;
 mod strided;
+mod topk;
 mod transpose;
+mod where_true;
 
 use ferroflow_framework::{Error, Kernel, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape};
 
@@ -34,6 +44,15 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     slice::register(reg);
     transpose::register(reg);
     pad::register(reg);
+    misc::register(reg);
+    bincount::register(reg);
+    gather_nd::register(reg);
+    scatter_nd::register(reg);
+    one_hot::register(reg);
+    reverse::register(reg);
+    split::register(reg);
+    topk::register(reg);
+    where_true::register(reg);
 }
 
 /// A kernel whose compute step is a closure (captured state is the kernel's, immutable).
@@ -95,6 +114,22 @@ pub(crate) fn prod(dims: &[i64]) -> usize {
 /// The values of a scalar or one-element vector integer input (TF's "legacy scalar").
 pub(crate) fn legacy_scalar(t: &Tensor) -> Option<i64> {
     if t.rank() <= 1 && t.num_elements() == 1 { t.to_i64_vec().ok().map(|v| v[0]) } else { None }
+}
+
+/// The elements of `values` one after another, as one tensor of `shape` (their dtype).
+pub(crate) fn concat_rows(values: &[Tensor], shape: TensorShape) -> Result<Tensor> {
+    struct Append;
+    impl elems::Mover for Append {
+        fn fill<E: elems::Elem>(&self, srcs: &[&[E]], out: &mut Vec<E>) -> Result<()> {
+            for s in srcs {
+                out.extend_from_slice(s);
+            }
+            Ok(())
+        }
+    }
+    let first = values.first().ok_or_else(|| Error::invalid_argument("no tensors to join"))?;
+    let srcs: Vec<&Tensor> = values.iter().collect();
+    elems::move_elements(first.dtype(), &srcs, shape, &Append)
 }
 
 /// Strides (in elements) of a row-major shape.

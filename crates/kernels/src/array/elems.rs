@@ -113,3 +113,72 @@ pub(crate) fn share_range(t: &Tensor, start: usize, shape: TensorShape) -> Optio
     }
     Some(Tensor::from_bytes(t.dtype(), shape, bytes.slice(from..from + len)))
 }
+
+/// A computation that writes every element of an output whose buffer is already allocated (and
+/// holds default elements: zeros, empty strings) from the inputs' element slices.
+pub(crate) trait Filler {
+    fn fill<E: Elem>(&self, srcs: &[&[E]], out: &mut [E]) -> Result<()>;
+}
+
+fn fill_pod<W: bytemuck::Pod + Elem + ferroflow_framework::TensorElement, F: Filler>(
+    ctx: &ferroflow_framework::OpKernelContext<'_>,
+    dtype: DType,
+    srcs: &[&Tensor],
+    shape: TensorShape,
+    f: &F,
+) -> Result<Tensor> {
+    let views: Vec<Cow<'_, [W]>> = srcs.iter().map(|t| words::<W>(t)).collect::<Result<_>>()?;
+    let slices: Vec<&[W]> = views.iter().map(|c| c.as_ref()).collect();
+    let mut buf = ctx.allocate::<W>(shape.clone())?;
+    f.fill(&slices, &mut buf)?;
+    let t = buf.into_tensor();
+    let bytes = t.raw_bytes().cloned().ok_or_else(|| Error::internal("allocated tensor has no flat buffer"))?;
+    Tensor::from_bytes(dtype, shape, bytes)
+}
+
+/// A vector of `n` default elements for an output of `shape`, reserved against the memory budget
+/// first (TF's OOM error when it does not fit) and allocated fallibly.
+pub(crate) fn budgeted_vec<E: Elem>(ctx: &ferroflow_framework::OpKernelContext<'_>, dtype: DType, shape: &TensorShape) -> Result<Vec<E>> {
+    let device = ctx.step.device_name.as_str();
+    let _check = ferroflow_framework::memory::reserve_tensor(shape, dtype, 0, device)?;
+    let n = shape.num_elements();
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| ferroflow_framework::memory::oom_error(shape.dims(), dtype, device))?;
+    v.resize(n, E::default());
+    Ok(v)
+}
+
+/// Builds a `dtype` tensor of `shape` (allocated through the context, so a size taken from input
+/// values is checked against the memory budget) by running `f` over the elements of `srcs`.
+pub(crate) fn fill_elements<F: Filler>(
+    ctx: &ferroflow_framework::OpKernelContext<'_>,
+    dtype: DType,
+    srcs: &[&Tensor],
+    shape: TensorShape,
+    f: &F,
+) -> Result<Tensor> {
+    if let Some(t) = srcs.iter().find(|t| t.dtype() != dtype) {
+        return Err(Error::invalid_argument(format!("Expected a {dtype} tensor, got {} with shape {}", t.dtype(), t.shape())));
+    }
+    match dtype {
+        DType::String => {
+            let views: Vec<&[Bytes]> = srcs.iter().map(|t| t.strings()).collect::<Result<_>>()?;
+            let mut out = budgeted_vec::<Bytes>(ctx, dtype, &shape)?;
+            f.fill(&views, &mut out)?;
+            Tensor::from_strings(shape, out)
+        }
+        DType::Resource => {
+            let views: Vec<&[ResourceHandle]> = srcs.iter().map(|t| t.resource_handles()).collect::<Result<_>>()?;
+            let mut out = budgeted_vec::<ResourceHandle>(ctx, dtype, &shape)?;
+            f.fill(&views, &mut out)?;
+            Tensor::from_resources(shape, out)
+        }
+        _ => match dtype.size() {
+            Some(1) => fill_pod::<u8, F>(ctx, dtype, srcs, shape, f),
+            Some(2) => fill_pod::<u16, F>(ctx, dtype, srcs, shape, f),
+            Some(4) => fill_pod::<u32, F>(ctx, dtype, srcs, shape, f),
+            Some(8) => fill_pod::<u64, F>(ctx, dtype, srcs, shape, f),
+            _ => Err(Error::unimplemented(format!("no element filler for {dtype}"))),
+        },
+    }
+}
