@@ -38,6 +38,26 @@ def while_max_iterations():
     return [r]
 
 
+def while_invariant_update():
+    """A body whose update reads only loop invariants (a variable's handle and a tensor from outside,
+    both passed through unchanged): it must run once per iteration, not in the leaving one too."""
+    h = tf.raw_ops.VarHandleOp(dtype=tf.float32, shape=[], shared_name="invariant_update_v")
+    init = tf.raw_ops.AssignVariableOp(resource=h, value=tf.constant(0.0))
+    delta = tf.constant(2.0)
+    with tf.control_dependencies([init]):
+        start = tf.identity(tf.constant(0))
+
+    def body(i):
+        update = tf.raw_ops.AssignAddVariableOp(resource=h, value=delta)
+        with tf.control_dependencies([update]):
+            return i + 1
+
+    (r,) = tf.while_loop(lambda i: i < 3, body, [start])
+    with tf.control_dependencies([r]):
+        value = tf.raw_ops.ReadVariableOp(resource=h, dtype=tf.float32)
+    return [r, value]
+
+
 def nested():
     def body(i, acc):
         inner = tf.while_loop(lambda j, a: j < i, lambda j, a: (j + 1, a + 1), [tf.constant(0), acc])[1]
@@ -68,6 +88,7 @@ def switch_case():
 CASES = list(cond_cases()) + [
     ("while_sum", while_sum),
     ("while_max_iterations", while_max_iterations),
+    ("while_invariant_update", while_invariant_update),
     ("nested_loops_and_conds", nested),
     ("cond_with_loop", cond_with_loop),
     ("function_call", function_call),

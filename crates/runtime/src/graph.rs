@@ -26,6 +26,8 @@ pub struct OutEdge {
     pub dst: usize,
     /// Input slot of the destination (unused for control edges).
     pub dst_slot: usize,
+    /// No later out-edge of the source reads the same output: its value can move, not be copied.
+    pub last_use: bool,
 }
 
 /// What the executor does specially with a node.
@@ -183,11 +185,17 @@ impl Graph {
                             nodes[dst].name, nodes[e.src].name
                         )));
                     }
-                    nodes[e.src].out_edges.push(OutEdge { src_slot: Some(slot), dst, dst_slot });
+                    nodes[e.src].out_edges.push(OutEdge { src_slot: Some(slot), dst, dst_slot, last_use: false });
                     dst_slot += 1;
                 } else {
-                    nodes[e.src].out_edges.push(OutEdge { src_slot: None, dst, dst_slot: 0 });
+                    nodes[e.src].out_edges.push(OutEdge { src_slot: None, dst, dst_slot: 0, last_use: false });
                 }
+            }
+        }
+        for n in nodes.iter_mut() {
+            let mut seen = std::collections::HashSet::new();
+            for e in n.out_edges.iter_mut().rev() {
+                e.last_use = e.src_slot.is_some_and(|s| seen.insert(s));
             }
         }
         let roots: Vec<usize> = nodes.iter().enumerate().filter(|(_, n)| n.num_dependencies() == 0).map(|(i, _)| i).collect();

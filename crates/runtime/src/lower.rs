@@ -2,12 +2,14 @@
 //! and function inlining do before a graph is placed and partitioned: `If`/`StatelessIf` become a
 //! `Switch` of every input on the predicate, both branches inlined behind a pivot per branch, and a
 //! `Merge` per output; `Case`/`StatelessCase` the same with `_SwitchN`; `While`/`StatelessWhile` an
-//! `Enter`/`Merge`/`Switch`/`Exit`/`NextIteration` loop per loop variable with the condition and the
-//! body inlined in the loop's frame (named after the while node); `PartitionedCall`,
+//! `Enter`/`Merge`/`Switch`/`Exit`/`NextIteration` loop per loop variable (a constant `Enter` for
+//! one the body passes through unchanged) with the condition and the body inlined in the loop's
+//! frame (named after the while node); `PartitionedCall`,
 //! `StatefulPartitionedCall` and calls of library functions by name are replaced by the function's
 //! body. Inlined nodes are named `<call>/<node>`, keep their own device or take the caller's, and
 //! those without inputs wait on the caller's gate (its pivot, or the call's control inputs), so an
-//! untaken branch is dead and a loop body's constants run once per iteration. Rewrites repeat until
+//! untaken branch is dead and a loop body's constants run once per iteration (equal constants of a
+//! body are kept once). Rewrites repeat until
 //! no functional op is left (a function calling itself is refused).
 //!
 //! The master lowers a client graph before placing it; a worker lowers a partition that still holds
@@ -18,6 +20,7 @@ use ferroflow_framework::graph_def::parse_input;
 use ferroflow_framework::{Attrs, DType, Error, OpRegistry, Result};
 use ferroflow_proto::attr_value::Value;
 use ferroflow_proto::{AttrValue, GraphDef, NameAttrList, NodeDef};
+use prost::Message;
 use std::collections::{HashMap, HashSet};
 
 /// Functions nested deeper than this mean a function (indirectly) calls itself.
@@ -190,23 +193,25 @@ fn type_list(n: &NodeDef, name: &str) -> Result<Vec<i32>> {
 }
 
 /// Inlines `f` with `args` as its arguments under `prefix` on `device`; nodes without inputs wait
-/// on `gate`. Arguments and results are wired straight through (no nodes stand for them): the
-/// results are the tensors the body returns, and completion is what must have run (its results'
-/// producers and its control outputs).
+/// on `gate`, and so do nodes whose inputs all come from arguments marked in `invariant_args`
+/// (values a loop frame holds in every iteration, which would otherwise run them in the
+/// iteration that leaves the loop too — TF's `_MaybeAddControlDependency`). Arguments and results
+/// are wired straight through (no nodes stand for them): the results are the tensors the body
+/// returns, and completion is what must have run (its results' producers and its control outputs).
 #[allow(clippy::too_many_arguments)]
 fn inline(
     g: &mut Rewriter,
     f: &NameAttrList,
     prefix: &str,
     args: &[String],
+    invariant_args: &[bool],
     gate: Option<&str>,
     gate_args: bool,
     device: &str,
     library: &FunctionLibrary,
     registry: &OpRegistry,
 ) -> Result<Replacement> {
-    let attrs: HashMap<String, AttrValue> = f.attr.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let body: FunctionBody = library.instantiate(&f.name, &attrs, registry)?;
+    let body = instantiate(f, library, registry)?;
     if body.arg_nodes.len() != args.len() {
         return Err(Error::invalid_argument(format!(
             "Function {} takes {} arguments, the call gives {}",
@@ -228,10 +233,17 @@ fn inline(
         _ => args.to_vec(),
     };
     let arg_of: HashMap<&str, &str> = body.arg_nodes.iter().map(String::as_str).zip(gated_args.iter().map(String::as_str)).collect();
+    let invariant: HashSet<&str> =
+        body.arg_nodes.iter().zip(invariant_args).filter(|&(_, &inv)| inv).map(|(name, _)| name.as_str()).collect();
+    let duplicate_of = duplicate_constants(&body.nodes);
     let mut renamed: HashMap<String, String> = HashMap::with_capacity(body.nodes.len());
-    for n in body.nodes.iter().filter(|n| n.op != "_Arg" && n.op != "_Retval") {
+    for n in body.nodes.iter().filter(|n| n.op != "_Arg" && n.op != "_Retval" && !duplicate_of.contains_key(&n.name)) {
         let name = g.unique(&format!("{prefix}/{}", n.name));
         renamed.insert(n.name.clone(), name);
+    }
+    for (dup, first) in &duplicate_of {
+        let name = renamed[first].clone();
+        renamed.insert(dup.clone(), name);
     }
     let rename_input = |input: &str| -> String {
         let (src, slot, control) = parse_input(input);
@@ -248,6 +260,9 @@ fn inline(
     let mut outputs = vec![String::new(); body.ret_nodes.len()];
     let mut done_inputs = Vec::new();
     for n in body.nodes {
+        if duplicate_of.contains_key(&n.name) {
+            continue;
+        }
         match n.op.as_str() {
             "_Arg" => continue,
             "_Retval" => {
@@ -260,6 +275,7 @@ fn inline(
             _ => {}
         }
         let mut node = n.clone();
+        let only_invariant_inputs = n.input.iter().all(|i| invariant.contains(parse_input(i).0));
         node.name = renamed[&n.name].clone();
         node.input = n.input.iter().map(|i| rename_input(i)).collect();
         if node.device.is_empty() {
@@ -274,7 +290,7 @@ fn inline(
                 }
             }
         }
-        if node.input.is_empty()
+        if only_invariant_inputs
             && let Some(gate) = gate
         {
             node.input.push(format!("^{gate}"));
@@ -294,6 +310,34 @@ fn inline(
     Ok(Replacement { outputs, done: Done::Pending { name: format!("{prefix}/output_control_node"), inputs: done_inputs, device: device.to_string() } })
 }
 
+/// Constants of a function body equal to an earlier one (same value, type, device and inputs),
+/// each mapped to that first one: an inlined body keeps one of them, as TF's graph optimizer
+/// deduplicates them (in a loop body each would otherwise run every iteration).
+fn duplicate_constants(nodes: &[NodeDef]) -> HashMap<String, String> {
+    let mut first: HashMap<(String, Vec<String>, Vec<(String, Vec<u8>)>), &str> = HashMap::new();
+    let mut duplicates = HashMap::new();
+    for n in nodes.iter().filter(|n| n.op == "Const") {
+        let mut attrs: Vec<(String, Vec<u8>)> = n.attr.iter().map(|(k, v)| (k.clone(), v.encode_to_vec())).collect();
+        attrs.sort();
+        let mut inputs = n.input.clone();
+        inputs.sort();
+        match first.entry((n.device.clone(), inputs, attrs)) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                duplicates.insert(n.name.clone(), e.get().to_string());
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(&n.name);
+            }
+        }
+    }
+    duplicates
+}
+
+fn instantiate(f: &NameAttrList, library: &FunctionLibrary, registry: &OpRegistry) -> Result<FunctionBody> {
+    let attrs: HashMap<String, AttrValue> = f.attr.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    library.instantiate(&f.name, &attrs, registry)
+}
+
 /// A `PartitionedCall`, `StatefulPartitionedCall` or a call of a library function by name.
 fn lower_call(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry: &OpRegistry) -> Result<()> {
     let f = if n.op == "PartitionedCall" || n.op == "StatefulPartitionedCall" {
@@ -303,7 +347,7 @@ fn lower_call(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry
     };
     let controls = control_inputs(n);
     let gate = (!controls.is_empty()).then(|| g.add(&format!("{}/input_control_node", n.name), "NoOp", controls, &n.device, vec![]));
-    let r = inline(g, &f, &n.name, &data_inputs(n), gate.as_deref(), true, &n.device, library, registry)?;
+    let r = inline(g, &f, &n.name, &data_inputs(n), &[], gate.as_deref(), true, &n.device, library, registry)?;
     g.rewire(&n.name, &r)
 }
 
@@ -344,8 +388,8 @@ fn lower_if(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry: 
         else_args.push(sw.clone());
         then_args.push(format!("{sw}:1"));
     }
-    let then_r = inline(g, &func_attr(n, "then_branch")?, &format!("{}/then", n.name), &then_args, Some(&pivot_t), false, d, library, registry)?;
-    let else_r = inline(g, &func_attr(n, "else_branch")?, &format!("{}/else", n.name), &else_args, Some(&pivot_f), false, d, library, registry)?;
+    let then_r = inline(g, &func_attr(n, "then_branch")?, &format!("{}/then", n.name), &then_args, &[], Some(&pivot_t), false, d, library, registry)?;
+    let else_r = inline(g, &func_attr(n, "else_branch")?, &format!("{}/else", n.name), &else_args, &[], Some(&pivot_f), false, d, library, registry)?;
     merge_branches(g, n, &tout, &[else_r, then_r], &[pivot_f, pivot_t], DType::Bool.to_proto())
 }
 
@@ -378,7 +422,7 @@ fn lower_case(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry
     let mut results = Vec::new();
     for (b, f) in branches.iter().enumerate() {
         let branch_args: Vec<String> = switched.iter().map(|s| if b == 0 { s.clone() } else { format!("{s}:{b}") }).collect();
-        results.push(inline(g, f, &format!("{}/branch{b}", n.name), &branch_args, Some(&pivots[b]), false, d, library, registry)?);
+        results.push(inline(g, f, &format!("{}/branch{b}", n.name), &branch_args, &[], Some(&pivots[b]), false, d, library, registry)?);
     }
     merge_branches(g, n, &tout, &results, &pivots, DType::Int32.to_proto())
 }
@@ -412,6 +456,34 @@ fn merge_branches(g: &mut Rewriter, n: &NodeDef, tout: &[i32], branches: &[Repla
     g.rewire(&n.name, &Replacement { outputs, done: Done::Node(done) })
 }
 
+/// Which loop variables a while body passes through unchanged (its result `k` is its argument `k`)
+/// and never uses as a control input: those enter the frame once as loop invariants (constant
+/// `Enter`s) instead of circulating through a `Merge`, `Switch` and `NextIteration` every
+/// iteration, as TF's loop optimizer leaves them. None when every variable would be (some variable
+/// must carry the loop).
+fn loop_invariants(body: &FunctionBody) -> Vec<bool> {
+    let controlled: HashSet<&str> =
+        body.nodes.iter().flat_map(|n| &n.input).filter_map(|i| i.strip_prefix('^')).collect();
+    let invariant: Vec<bool> = body
+        .ret_nodes
+        .iter()
+        .enumerate()
+        .map(|(k, ret)| {
+            let source = body.nodes.iter().find(|n| &n.name == ret).and_then(|n| n.input.first());
+            let Some(arg) = body.arg_nodes.get(k) else { return false };
+            source.is_some_and(|i| parse_input(i) == (arg.as_str(), 0, false)) && !controlled.contains(arg.as_str())
+        })
+        .collect();
+    if invariant.iter().all(|&inv| inv) { vec![false; invariant.len()] } else { invariant }
+}
+
+/// Arguments of a function used as a control input somewhere in its body.
+fn controlled_args(body: &FunctionBody) -> Vec<bool> {
+    let controlled: HashSet<&str> =
+        body.nodes.iter().flat_map(|n| &n.input).filter_map(|i| i.strip_prefix('^')).collect();
+    body.arg_nodes.iter().map(|a| controlled.contains(a.as_str())).collect()
+}
+
 fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registry: &OpRegistry) -> Result<()> {
     let vars = data_inputs(n);
     if vars.is_empty() {
@@ -425,7 +497,23 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
     let d = n.device.as_str();
     let frame = n.name.clone();
     let controls = control_inputs(n);
-    let mut merges = Vec::new();
+    let body_f = func_attr(n, "body")?;
+    let body_fn = instantiate(&body_f, library, registry)?;
+    if body_fn.ret_nodes.len() != types.len() || body_fn.arg_nodes.len() != types.len() {
+        return Err(Error::invalid_argument(format!(
+            "Node '{}': the body takes {} and returns {} values for {} loop variables",
+            n.name,
+            body_fn.arg_nodes.len(),
+            body_fn.ret_nodes.len(),
+            types.len()
+        )));
+    }
+    let invariant = loop_invariants(&body_fn);
+    let controlled = controlled_args(&body_fn);
+    // The variable whose merge and switch gate the condition's and the body's input-less nodes.
+    let carrier = invariant.iter().position(|&inv| !inv).unwrap_or(0);
+    // Per variable: the tensor the condition sees (a merge, or an invariant's enter).
+    let mut cond_args = Vec::new();
     let mut nexts = Vec::new();
     for (k, (var, &t)) in vars.iter().zip(&types).enumerate() {
         let mut enter_inputs = vec![var.clone()];
@@ -435,34 +523,47 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
             "Enter",
             enter_inputs,
             d,
-            vec![("T", ty(t)), ("frame_name", string(&frame)), ("is_constant", boolean(false)), ("parallel_iterations", int(parallel))],
+            vec![("T", ty(t)), ("frame_name", string(&frame)), ("is_constant", boolean(invariant[k])), ("parallel_iterations", int(parallel))],
         );
+        if invariant[k] {
+            cond_args.push(enter);
+            nexts.push(String::new());
+            continue;
+        }
         // The NextIteration is named now and added once the body exists.
         let next = g.unique(&format!("{}/next_{k}", n.name));
-        merges.push(g.add(&format!("{}/merge_{k}", n.name), "Merge", vec![enter, next.clone()], d, vec![("T", ty(t)), ("N", int(2))]));
+        cond_args.push(g.add(&format!("{}/merge_{k}", n.name), "Merge", vec![enter, next.clone()], d, vec![("T", ty(t)), ("N", int(2))]));
         nexts.push(next);
     }
-    let cond = inline(g, &func_attr(n, "cond")?, &format!("{}/cond", n.name), &merges, Some(&merges[0]), false, d, library, registry)?;
+    let cond_gate = cond_args[carrier].clone();
+    let cond = inline(g, &func_attr(n, "cond")?, &format!("{}/cond", n.name), &cond_args, &[], Some(&cond_gate), false, d, library, registry)?;
     let pred = cond.outputs.first().cloned().ok_or_else(|| Error::invalid_argument(format!("Node '{}': the condition returns nothing", n.name)))?;
     let loop_cond = g.add(&format!("{}/loop_cond", n.name), "LoopCond", vec![pred], d, vec![]);
-    let mut exits = Vec::new();
+    let mut exits: Vec<Option<String>> = Vec::new();
     let mut body_args = Vec::new();
     for (k, &t) in types.iter().enumerate() {
-        let sw = g.add(&format!("{}/switch_{k}", n.name), "Switch", vec![merges[k].clone(), loop_cond.clone()], d, vec![("T", ty(t))]);
-        exits.push(g.add(&format!("{}/exit_{k}", n.name), "Exit", vec![sw.clone()], d, vec![("T", ty(t))]));
-        body_args.push(g.add(&format!("{}/body_input_{k}", n.name), "Identity", vec![format!("{sw}:1")], d, vec![("T", ty(t))]));
+        if invariant[k] {
+            exits.push(None);
+            body_args.push(cond_args[k].clone());
+            continue;
+        }
+        let sw = g.add(&format!("{}/switch_{k}", n.name), "Switch", vec![cond_args[k].clone(), loop_cond.clone()], d, vec![("T", ty(t))]);
+        exits.push(Some(g.add(&format!("{}/exit_{k}", n.name), "Exit", vec![sw.clone()], d, vec![("T", ty(t))])));
+        // The taken side of the switch feeds the body directly, except behind the pivot (the gate
+        // of the body's input-less nodes) and where the body waits on the argument itself: a
+        // control edge from a switch would fire in the iteration that leaves the loop too.
+        body_args.push(if k == carrier || controlled[k] {
+            g.add(&format!("{}/body_input_{k}", n.name), "Identity", vec![format!("{sw}:1")], d, vec![("T", ty(t))])
+        } else {
+            format!("{sw}:1")
+        });
     }
-    let gate = body_args[0].clone();
-    let body = inline(g, &func_attr(n, "body")?, &format!("{}/body", n.name), &body_args, Some(&gate), false, d, library, registry)?;
-    if body.outputs.len() != types.len() {
-        return Err(Error::invalid_argument(format!(
-            "Node '{}': the body returns {} values for {} loop variables",
-            n.name,
-            body.outputs.len(),
-            types.len()
-        )));
-    }
+    let gate = body_args[carrier].clone();
+    let body = inline(g, &body_f, &format!("{}/body", n.name), &body_args, &invariant, Some(&gate), false, d, library, registry)?;
     for (k, &t) in types.iter().enumerate() {
+        if invariant[k] {
+            continue;
+        }
         g.nodes.push(NodeDef {
             name: nexts[k].clone(),
             op: "NextIteration".into(),
@@ -472,8 +573,18 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
             ..Default::default()
         });
     }
-    let done = Done::Pending { name: format!("{}/exit_control", n.name), inputs: exits.iter().map(|e| format!("^{e}")).collect(), device: d.to_string() };
-    g.rewire(&n.name, &Replacement { outputs: exits, done })
+    // An invariant's result is its input, once the loop is over.
+    let carrier_exit = exits[carrier].clone().ok_or_else(|| Error::internal(format!("Node '{}': no loop variable carries the loop", n.name)))?;
+    let outputs: Vec<String> = exits
+        .iter()
+        .enumerate()
+        .map(|(k, exit)| match exit {
+            Some(e) => e.clone(),
+            None => g.add(&format!("{}/invariant_{k}", n.name), "Identity", vec![vars[k].clone(), format!("^{carrier_exit}")], d, vec![("T", ty(types[k]))]),
+        })
+        .collect();
+    let done = Done::Pending { name: format!("{}/exit_control", n.name), inputs: outputs.iter().map(|e| format!("^{}", parse_input(e).0)).collect(), device: d.to_string() };
+    g.rewire(&n.name, &Replacement { outputs, done })
 }
 
 #[cfg(test)]

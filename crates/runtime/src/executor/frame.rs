@@ -72,6 +72,8 @@ struct FrameState {
     dead_exits: Vec<usize>,
     /// Child frames by (iteration, frame index).
     children: HashMap<(i64, usize), Arc<Frame>>,
+    /// Tables of deleted iterations, reset, for the next ones to reuse (a loop allocates them once).
+    spare: Vec<Iteration>,
     done: bool,
 }
 
@@ -107,6 +109,12 @@ pub(crate) fn hash64_combine(a: u64, b: u64) -> u64 {
     a ^ (b.wrapping_add(0x9e37_79b9_7f4a_7800).wrapping_add(a << 10).wrapping_add(a >> 4))
 }
 
+/// Output `slot`'s value for a consumer: moved out for the last one, else shared.
+fn take_or_clone(outputs: &mut [Value], slot: usize, last_use: bool) -> Value {
+    let value = outputs.get_mut(slot)?;
+    if last_use { value.take() } else { value.clone() }
+}
+
 impl Iteration {
     fn new(graph: &Graph, frame: usize) -> Iteration {
         let info = &graph.frames[frame];
@@ -117,6 +125,17 @@ impl Iteration {
             outstanding_ops: 0,
             outstanding_frames: 0,
         }
+    }
+
+    /// Back to the state `new` makes, keeping the allocations; drops the values left in the slots.
+    fn reset(&mut self, graph: &Graph, frame: usize) {
+        for (p, &n) in self.pending.iter_mut().zip(&graph.frames[frame].nodes) {
+            *p = graph.nodes[n].initial_pending;
+        }
+        self.dead.fill(0);
+        self.slots.fill(None);
+        self.outstanding_ops = 0;
+        self.outstanding_frames = 0;
     }
 }
 
@@ -142,6 +161,7 @@ impl Frame {
                 deferred_next: Vec::new(),
                 dead_exits: Vec::new(),
                 children: HashMap::new(),
+                spare: Vec::new(),
                 done: false,
             }),
             parent,
@@ -162,7 +182,7 @@ impl Frame {
     /// Delivers the outputs of a finished node (`outputs` empty or all `None` when it is dead) to its
     /// consumers, collects those that became ready, and retires the node from its iteration —
     /// deleting iterations and frames that this completes.
-    pub fn propagate(self: &Arc<Self>, graph: &Graph, node: usize, iter: i64, is_dead: bool, outputs: Vec<Value>, ready: &mut Vec<Ready>) {
+    pub fn propagate(self: &Arc<Self>, graph: &Graph, node: usize, iter: i64, is_dead: bool, mut outputs: Vec<Value>, ready: &mut Vec<Ready>) {
         let item = &graph.nodes[node];
         let frame_done = match item.kind {
             NodeKind::Enter { frame: child_info, is_constant } => {
@@ -173,7 +193,7 @@ impl Frame {
                     if is_constant {
                         c.add_invariant(graph, &child, node, value, ready);
                     } else {
-                        c.activate(graph, &child, node, false, 0, &[value], ready);
+                        c.activate(graph, &child, node, false, 0, &mut [value], ready);
                     }
                     c.pending_enters -= 1;
                 }
@@ -190,7 +210,7 @@ impl Frame {
             }
             NodeKind::Exit => {
                 if let Some((parent, parent_iter)) = &self.parent {
-                    parent.state.lock().activate(graph, parent, node, false, *parent_iter, &outputs, ready);
+                    parent.state.lock().activate(graph, parent, node, false, *parent_iter, &mut outputs, ready);
                 }
                 self.state.lock().retire(graph, self, iter, ready)
             }
@@ -203,14 +223,14 @@ impl Frame {
                         if iter == s.iteration_count {
                             s.start_iteration(graph, self, ready);
                         }
-                        s.activate(graph, self, node, false, iter + 1, &outputs, ready);
+                        s.activate(graph, self, node, false, iter + 1, &mut outputs, ready);
                     }
                 }
                 s.retire(graph, self, iter, ready)
             }
             _ => {
                 let mut s = self.state.lock();
-                s.activate(graph, self, node, is_dead, iter, &outputs, ready);
+                s.activate(graph, self, node, is_dead, iter, &mut outputs, ready);
                 s.retire(graph, self, iter, ready)
             }
         };
@@ -259,7 +279,7 @@ impl Frame {
         let parent_done = {
             let mut p = parent.state.lock();
             for exit in dead_exits {
-                p.activate(graph, parent, exit, true, *parent_iter, &[], ready);
+                p.activate(graph, parent, exit, true, *parent_iter, &mut [], ready);
             }
             p.children.retain(|_, c| !Arc::ptr_eq(c, self));
             if let Some(it) = p.iteration_mut(*parent_iter) {
@@ -283,15 +303,16 @@ impl FrameState {
         self.iteration_count += 1;
         let iter = self.iteration_count;
         let n = self.iterations.len() as i64;
-        self.iterations[iter.rem_euclid(n) as usize] = Some(Iteration::new(graph, frame.info));
+        let table = self.spare.pop().unwrap_or_else(|| Iteration::new(graph, frame.info));
+        self.iterations[iter.rem_euclid(n) as usize] = Some(table);
         self.num_outstanding_iterations += 1;
         self.dead_exits.clear();
         for (node, value) in std::mem::take(&mut self.deferred_next) {
-            self.activate(graph, frame, node, false, iter, &[value], ready);
+            self.activate(graph, frame, node, false, iter, &mut [value], ready);
         }
-        let invariants = self.invariants.clone();
-        for (node, value) in invariants {
-            self.activate(graph, frame, node, false, iter, &[value], ready);
+        for k in 0..self.invariants.len() {
+            let (node, value) = self.invariants[k].clone();
+            self.activate(graph, frame, node, false, iter, &mut [value], ready);
         }
     }
 
@@ -299,14 +320,14 @@ impl FrameState {
         self.invariants.push((node, value.clone()));
         let first = self.iteration_count + 1 - self.num_outstanding_iterations as i64;
         for iter in first..=self.iteration_count {
-            self.activate(graph, frame, node, false, iter, std::slice::from_ref(&value), ready);
+            self.activate(graph, frame, node, false, iter, &mut [value.clone()], ready);
         }
     }
 
     /// TF's `ActivateNodes`: delivers `node`'s outputs (in iteration `iter` of this frame) along its
-    /// out-edges and collects the consumers that became ready.
+    /// out-edges and collects the consumers that became ready. A value moves to its last consumer.
     #[allow(clippy::too_many_arguments)]
-    fn activate(&mut self, graph: &Graph, frame: &Arc<Frame>, node: usize, is_dead: bool, iter: i64, outputs: &[Value], ready: &mut Vec<Ready>) {
+    fn activate(&mut self, graph: &Graph, frame: &Arc<Frame>, node: usize, is_dead: bool, iter: i64, outputs: &mut [Value], ready: &mut Vec<Ready>) {
         let from_enter = matches!(graph.nodes[node].kind, NodeKind::Enter { .. });
         let Some(it) = self.iteration_mut(iter) else {
             debug_assert!(false, "activation of a deleted iteration");
@@ -318,7 +339,7 @@ impl FrameState {
             let lid = dst.local_id;
             let (is_ready, dst_dead) = match (dst.kind, e.src_slot) {
                 (NodeKind::Merge, Some(slot)) => {
-                    let value = if is_dead { None } else { outputs.get(slot).cloned().flatten() };
+                    let value = if is_dead { None } else { take_or_clone(outputs, slot, e.last_use) };
                     if value.is_some() {
                         let count = it.pending[lid];
                         it.pending[lid] &= !1;
@@ -342,7 +363,7 @@ impl FrameState {
                 }
                 (_, slot) => {
                     let value = match slot {
-                        Some(s) if !is_dead => outputs.get(s).cloned().flatten(),
+                        Some(s) if !is_dead => take_or_clone(outputs, s, e.last_use),
                         _ => None,
                     };
                     if slot.is_some() {
@@ -399,7 +420,10 @@ impl FrameState {
         let mut curr = iter;
         while curr <= self.iteration_count && curr >= self.first_live() && self.is_iteration_done(curr) {
             let n = self.iterations.len() as i64;
-            self.iterations[curr.rem_euclid(n) as usize] = None;
+            if let Some(mut table) = self.iterations[curr.rem_euclid(n) as usize].take() {
+                table.reset(graph, frame.info);
+                self.spare.push(table);
+            }
             self.num_outstanding_iterations -= 1;
             curr += 1;
             if !self.deferred_next.is_empty() {

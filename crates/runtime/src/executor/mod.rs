@@ -29,7 +29,7 @@ mod tests;
 use crate::compute_pool::ComputePool;
 use crate::graph::Graph;
 use ferroflow_framework::{
-    AsyncKernelContext, AsyncOutput, Entry, Error, FrameIter, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
+    AsyncKernelContext, AsyncOutput, Cost, Entry, Error, FrameIter, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
     Var,
 };
 use ferroflow_proto::{DeviceStepStats, NodeExecStats, StepStats};
@@ -113,13 +113,19 @@ impl StepRun {
         if matches!(node.kernel.kind, KernelKind::Async(_)) {
             return true;
         }
+        let cost = node.kernel.cost();
+        match cost {
+            Cost::Trivial => return true,
+            Cost::Expensive => return false,
+            _ => {}
+        }
         let estimate = if r.inputs.iter().flatten().any(Entry::is_ref) {
             let values: Vec<Tensor> = r.inputs.iter().flatten().filter_map(Entry::value).collect();
-            node.kernel.cost().estimate(&values.iter().collect::<Vec<_>>())
+            cost.estimate(&values.iter().collect::<Vec<_>>())
         } else {
             let tensors: Vec<&Tensor> =
                 r.inputs.iter().flatten().filter_map(|e| if let Entry::Tensor(t) = e { Some(t) } else { None }).collect();
-            node.kernel.cost().estimate(&tensors)
+            cost.estimate(&tensors)
         };
         estimate.is_some_and(|work| work <= INLINE_WORK)
     }
@@ -205,8 +211,8 @@ impl StepRun {
             self.node_done(r, true, Vec::new(), ready);
             return;
         }
-        let dead_inputs: Vec<bool> = r.inputs.iter().map(Option::is_none).collect();
-        let any_dead = dead_inputs.iter().any(|&d| d);
+        let any_dead = r.inputs.iter().any(Option::is_none);
+        let dead_inputs: Vec<bool> = if any_dead { r.inputs.iter().map(Option::is_none).collect() } else { Vec::new() };
         let (inputs, ref_inputs) = match self.prepare_inputs(r.node, std::mem::take(&mut r.inputs)) {
             Ok(prepared) => prepared,
             Err(e) => return self.fail(e.with_node(&node.name)),
@@ -215,8 +221,7 @@ impl StepRun {
         let start = if self.stats.is_some() { now_micros() } else { 0 };
         match &node.kernel.kind {
             KernelKind::Sync(kernel) => {
-                let dead_flags: &[bool] = if any_dead { &dead_inputs } else { &[] };
-                let mut ctx = OpKernelContext::new(&self.step, &node.name, &inputs, node.kernel.num_outputs, dead_flags)
+                let mut ctx = OpKernelContext::new(&self.step, &node.name, &inputs, node.kernel.num_outputs, &dead_inputs)
                     .with_ref_inputs(&ref_inputs)
                     .with_frame_iter(frame_iter);
                 // A kernel bug must fail the step, not take the process down with it.
