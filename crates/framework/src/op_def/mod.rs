@@ -32,6 +32,7 @@ use ferroflow_proto::attr_value::Value;
 use ferroflow_proto::{AttrValue, NodeDef};
 pub use registry::{OpBuilder, OpRegistry};
 use spec::{ArgDef, ArgType, AttrDef, AttrKind, dtype_name};
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 /// The most tensors one argument of a node may stand for (`N * T`, `num` outputs): far beyond any
@@ -76,13 +77,18 @@ impl std::fmt::Debug for Cost {
 impl Cost {
     /// Element operations the kernel will do on `inputs`; `None` when it is always expensive.
     pub fn estimate(&self, inputs: &[&Tensor]) -> Option<u64> {
-        let elems = |t: &Tensor| t.num_elements() as u64;
+        self.estimate_of(inputs)
+    }
+
+    /// [`Cost::estimate`] over owned or borrowed tensors (how the executor holds a node's inputs).
+    pub fn estimate_of<T: Borrow<Tensor>>(&self, inputs: &[T]) -> Option<u64> {
+        let elems = |t: &T| t.borrow().num_elements() as u64;
         match self {
             Cost::Trivial => Some(0),
             Cost::Elementwise => Some(broadcast_elements(inputs).max(inputs.iter().map(|t| elems(t)).sum())),
             Cost::InputElements => Some(inputs.iter().map(|t| elems(t)).sum()),
             Cost::MatMul => Some(matmul_work(inputs)),
-            Cost::Custom(f) => Some(f(inputs)),
+            Cost::Custom(f) => Some(f(&inputs.iter().map(Borrow::borrow).collect::<Vec<&Tensor>>())),
             Cost::Expensive => None,
         }
     }
@@ -90,12 +96,13 @@ impl Cost {
 
 /// Elements of the shape the inputs broadcast to (TF's rule, right-aligned; incompatible shapes
 /// count their largest sizes, the kernel reports the error).
-fn broadcast_elements(inputs: &[&Tensor]) -> u64 {
-    let rank = inputs.iter().map(|t| t.rank()).max().unwrap_or(0);
+fn broadcast_elements<T: Borrow<Tensor>>(inputs: &[T]) -> u64 {
+    let rank = inputs.iter().map(|t| t.borrow().rank()).max().unwrap_or(0);
     let mut total: u64 = 1;
     for axis in 0..rank {
         let mut d: u64 = 1;
         for t in inputs {
+            let t = t.borrow();
             let r = t.rank();
             if axis + r >= rank {
                 d = d.max(t.dims()[axis + r - rank].max(0) as u64);
@@ -108,8 +115,8 @@ fn broadcast_elements(inputs: &[&Tensor]) -> u64 {
 
 /// An upper bound of a matrix product's multiply-adds: `a` and `b` hold m·k·batch and k·n·batch
 /// elements; without the transpose attrs, k is taken as the smallest of their last two dims.
-fn matmul_work(inputs: &[&Tensor]) -> u64 {
-    let (Some(a), Some(b)) = (inputs.first(), inputs.get(1)) else { return 0 };
+fn matmul_work<T: Borrow<Tensor>>(inputs: &[T]) -> u64 {
+    let (Some(a), Some(b)) = (inputs.first().map(Borrow::borrow), inputs.get(1).map(Borrow::borrow)) else { return 0 };
     let last_two = |t: &Tensor| t.dims().iter().rev().take(2).map(|&d| d.max(1) as u64).collect::<Vec<_>>();
     let k = last_two(a).into_iter().chain(last_two(b)).min().unwrap_or(1).max(1);
     (a.num_elements() as u64).saturating_mul(b.num_elements() as u64) / k

@@ -16,10 +16,10 @@
 //! ready nodes collected; at most a parent's and a child's are held together, always parent first.
 
 use crate::graph::{Graph, NodeKind};
-use ferroflow_framework::Entry;
+use ferroflow_framework::{Entry, RendezvousValue, Tensor, Var};
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// A value on an edge: a tensor or a reference (`Ref(T)` outputs), or `None` for a dead one.
 pub(crate) type Value = Option<Entry>;
@@ -30,8 +30,59 @@ pub(crate) struct Ready {
     pub frame: Arc<Frame>,
     pub iter: i64,
     pub is_dead: bool,
-    /// Its data inputs, `None` where the input is dead (or a merge input that never came).
-    pub inputs: Vec<Value>,
+    pub inputs: Inputs,
+}
+
+/// A ready node's data inputs, gathered once from its iteration's slots in the form its kernel
+/// takes them.
+#[derive(Default)]
+pub(crate) struct Inputs {
+    /// One tensor per input; an empty placeholder where the input is dead (or a merge input that
+    /// never came) and, until the executor reads it, where it is a reference.
+    pub tensors: Vec<Tensor>,
+    /// Per input: true when dead. Empty when none is.
+    pub dead: Vec<bool>,
+    /// Per input: the variable a reference names. Empty when no input is a reference.
+    pub refs: Vec<Option<Arc<Var>>>,
+}
+
+/// The empty tensor that stands for a dead input.
+pub(crate) fn placeholder() -> Tensor {
+    static PLACEHOLDER: LazyLock<Tensor> = LazyLock::new(|| RendezvousValue::dead().tensor);
+    PLACEHOLDER.clone()
+}
+
+impl Inputs {
+    /// Takes the values out of a node's input slots.
+    fn gather(slots: &mut [Value]) -> Inputs {
+        let n = slots.len();
+        let mut inputs = Inputs { tensors: Vec::with_capacity(n), ..Default::default() };
+        for (i, slot) in slots.iter_mut().enumerate() {
+            let tensor = match slot.take() {
+                Some(Entry::Tensor(t)) => t,
+                None => {
+                    if inputs.dead.is_empty() {
+                        inputs.dead.resize(n, false);
+                    }
+                    inputs.dead[i] = true;
+                    placeholder()
+                }
+                Some(Entry::Ref(var)) => {
+                    if inputs.refs.is_empty() {
+                        inputs.refs.resize(n, None);
+                    }
+                    inputs.refs[i] = Some(var);
+                    placeholder()
+                }
+            };
+            inputs.tensors.push(tensor);
+        }
+        inputs
+    }
+
+    pub fn any_dead(&self) -> bool {
+        !self.dead.is_empty()
+    }
 }
 
 /// One iteration's copy of its frame's node table.
@@ -172,7 +223,7 @@ impl Frame {
     pub fn activate_roots(self: &Arc<Self>, graph: &Graph, ready: &mut Vec<Ready>) {
         let mut s = self.state.lock();
         for &r in &graph.roots {
-            ready.push(Ready { node: r, frame: self.clone(), iter: 0, is_dead: false, inputs: Vec::new() });
+            ready.push(Ready { node: r, frame: self.clone(), iter: 0, is_dead: false, inputs: Inputs::default() });
         }
         if let Some(it) = s.iteration_mut(0) {
             it.outstanding_ops += graph.roots.len();
@@ -379,7 +430,7 @@ impl FrameState {
                 }
             };
             if is_ready {
-                let inputs = it.slots[dst.input_base..dst.input_base + dst.num_inputs].iter_mut().map(Option::take).collect();
+                let inputs = Inputs::gather(&mut it.slots[dst.input_base..dst.input_base + dst.num_inputs]);
                 let is_dead = dst_dead && dst.kind != NodeKind::ControlTrigger;
                 ready.push(Ready { node: e.dst, frame: frame.clone(), iter, is_dead, inputs });
                 newly_ready += 1;

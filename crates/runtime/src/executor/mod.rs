@@ -29,11 +29,10 @@ mod tests;
 use crate::compute_pool::ComputePool;
 use crate::graph::Graph;
 use ferroflow_framework::{
-    AsyncKernelContext, AsyncOutput, Cost, Entry, Error, FrameIter, KernelKind, OpKernelContext, RendezvousValue, Result, StepContext, Tensor,
-    Var,
+    AsyncKernelContext, AsyncOutput, Cost, Entry, Error, FrameIter, KernelKind, OpKernelContext, Result, StepContext, Tensor,
 };
 use ferroflow_proto::{DeviceStepStats, NodeExecStats, StepStats};
-use frame::{Frame, Ready, Value};
+use frame::{Frame, Inputs, Ready, Value};
 use futures::FutureExt;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -114,50 +113,43 @@ impl StepRun {
             return true;
         }
         let cost = node.kernel.cost();
-        match cost {
+        let estimate = match cost {
             Cost::Trivial => return true,
             Cost::Expensive => return false,
-            _ => {}
-        }
-        let estimate = if r.inputs.iter().flatten().any(Entry::is_ref) {
-            let values: Vec<Tensor> = r.inputs.iter().flatten().filter_map(Entry::value).collect();
-            cost.estimate(&values.iter().collect::<Vec<_>>())
-        } else {
-            let tensors: Vec<&Tensor> =
-                r.inputs.iter().flatten().filter_map(|e| if let Entry::Tensor(t) = e { Some(t) } else { None }).collect();
-            cost.estimate(&tensors)
+            _ if r.inputs.refs.is_empty() => cost.estimate_of(&r.inputs.tensors),
+            _ => {
+                // References count with the value their variable holds now.
+                let values: Vec<Tensor> = (r.inputs.tensors.iter().zip(&r.inputs.refs))
+                    .filter_map(|(t, var)| match var {
+                        Some(var) => var.value(),
+                        None => Some(t.clone()),
+                    })
+                    .collect();
+                cost.estimate_of(&values)
+            }
         };
         estimate.is_some_and(|work| work <= INLINE_WORK)
     }
 
-    /// A node's inputs as its kernel takes them: dead ones as empty placeholders, references kept
-    /// (with their current value beside them) where the op takes a `Ref(T)`, else read now. A
-    /// reference to an uninitialized variable is FAILED_PRECONDITION unless the op allows it.
-    fn prepare_inputs(&self, id: usize, entries: Vec<Option<Entry>>) -> Result<(Vec<Tensor>, Vec<Option<Arc<Var>>>)> {
+    /// Resolves a node's references: where the op takes a `Ref(T)` the reference stays (its
+    /// current value beside it), else it is read now. A reference to an uninitialized variable is
+    /// FAILED_PRECONDITION unless the op allows it.
+    fn read_references(&self, id: usize, inputs: &mut Inputs) -> Result<()> {
         let node = &self.graph.nodes[id];
-        let mut refs: Vec<Option<Arc<Var>>> = Vec::new();
-        let mut inputs = Vec::with_capacity(entries.len());
-        for (i, entry) in entries.into_iter().enumerate() {
-            let tensor = match entry {
-                None => RendezvousValue::dead().tensor,
-                Some(Entry::Tensor(t)) => t,
-                Some(Entry::Ref(var)) if node.input_is_ref(i) => {
-                    let value = match var.value() {
-                        Some(v) => v,
-                        None if node.allows_uninitialized_input => RendezvousValue::dead().tensor,
-                        None => return Err(ferroflow_framework::tensor_ref::uninitialized_value(node.input_name(i))),
-                    };
-                    if refs.is_empty() {
-                        refs.resize(node.num_inputs, None);
-                    }
-                    refs[i] = Some(var);
-                    value
-                }
-                Some(Entry::Ref(var)) => Entry::Ref(var).read_for_input(node.input_name(i))?,
-            };
-            inputs.push(tensor);
+        for (i, var) in inputs.refs.iter_mut().enumerate() {
+            let Some(v) = var else { continue };
+            if node.input_is_ref(i) {
+                inputs.tensors[i] = match v.value() {
+                    Some(value) => value,
+                    None if node.allows_uninitialized_input => frame::placeholder(),
+                    None => return Err(ferroflow_framework::tensor_ref::uninitialized_value(node.input_name(i))),
+                };
+            } else {
+                inputs.tensors[i] = Entry::Ref(v.clone()).read_for_input(node.input_name(i))?;
+                *var = None;
+            }
         }
-        Ok((inputs, refs))
+        Ok(())
     }
 
     /// A node is done: delivers its outputs, counts the nodes that became ready, and ends the step
@@ -165,12 +157,17 @@ impl StepRun {
     fn node_done(&self, r: Ready, is_dead: bool, outputs: Vec<Value>, ready: &mut Vec<Ready>) {
         let before = ready.len();
         r.frame.propagate(&self.graph, r.node, r.iter, is_dead, outputs, ready);
-        let added = ready.len() - before;
-        if added > 0 {
-            self.outstanding.fetch_add(added, Ordering::AcqRel);
-        }
-        if self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.finish(Ok(()));
+        // This node leaves the count and the newly ready join it, in one update.
+        match ready.len() - before {
+            0 => {
+                if self.outstanding.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.finish(Ok(()));
+                }
+            }
+            1 => {}
+            added => {
+                self.outstanding.fetch_add(added - 1, Ordering::AcqRel);
+            }
         }
     }
 
@@ -211,18 +208,17 @@ impl StepRun {
             self.node_done(r, true, Vec::new(), ready);
             return;
         }
-        let any_dead = r.inputs.iter().any(Option::is_none);
-        let dead_inputs: Vec<bool> = if any_dead { r.inputs.iter().map(Option::is_none).collect() } else { Vec::new() };
-        let (inputs, ref_inputs) = match self.prepare_inputs(r.node, std::mem::take(&mut r.inputs)) {
-            Ok(prepared) => prepared,
-            Err(e) => return self.fail(e.with_node(&node.name)),
-        };
+        let mut inputs = std::mem::take(&mut r.inputs);
+        if let Err(e) = self.read_references(r.node, &mut inputs) {
+            return self.fail(e.with_node(&node.name));
+        }
+        let any_dead = inputs.any_dead();
         let frame_iter = FrameIter { frame_id: r.frame.id, iter: r.iter };
         let start = if self.stats.is_some() { now_micros() } else { 0 };
         match &node.kernel.kind {
             KernelKind::Sync(kernel) => {
-                let mut ctx = OpKernelContext::new(&self.step, &node.name, &inputs, node.kernel.num_outputs, &dead_inputs)
-                    .with_ref_inputs(&ref_inputs)
+                let mut ctx = OpKernelContext::new(&self.step, &node.name, &inputs.tensors, node.kernel.num_outputs, &inputs.dead)
+                    .with_ref_inputs(&inputs.refs)
                     .with_frame_iter(frame_iter);
                 // A kernel bug must fail the step, not take the process down with it.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kernel.compute(&mut ctx).map(|()| ctx.into_outputs())))
@@ -239,7 +235,7 @@ impl StepRun {
                 let ctx = AsyncKernelContext {
                     step: self.step.clone(),
                     node_name: node.name.clone(),
-                    inputs,
+                    inputs: inputs.tensors,
                     is_input_dead: any_dead,
                     frame_iter,
                 };
