@@ -49,3 +49,29 @@ fn bad_inputs_are_refused_naming_the_node() {
     let e = build(vec![n("a", "Identity").input("zz").build()]).err().unwrap();
     assert_eq!(e.message, "Node 'a': Unknown input node 'zz'");
 }
+
+#[test]
+fn only_the_last_consumer_of_an_output_may_take_its_value() {
+    let c = NodeDefBuilder::new("c", "Const")
+        .device(DEVICE)
+        .attr_type("dtype", DType::Int32)
+        .attr_tensor("value", &ferroflow_framework::Tensor::scalar(1i32))
+        .build();
+    let g = build(vec![
+        c,
+        n("a", "Identity").input("c").build(),
+        n("b", "Identity").input("c").build(),
+        NodeDefBuilder::new("after", "NoOp").device(DEVICE).input("^c").build(),
+        n("sum", "AddV2").input("a").input("b").build(),
+    ])
+    .unwrap();
+    let node = |name: &str| g.nodes.iter().position(|x| &*x.name == name).unwrap();
+    let edges = &g.nodes[node("c")].out_edges;
+    let flags: Vec<(usize, bool)> = edges.iter().map(|e| (e.dst, e.last_use)).collect();
+    // Two data consumers of output 0: only the later edge moves; a control edge never takes.
+    let data: Vec<bool> = edges.iter().filter(|e| e.src_slot.is_some()).map(|e| e.last_use).collect();
+    assert_eq!(data, vec![false, true], "{flags:?}");
+    assert!(edges.iter().filter(|e| e.src_slot.is_none()).all(|e| !e.last_use), "{flags:?}");
+    // Distinct outputs each have their own last use.
+    assert!(g.nodes[node("a")].out_edges.iter().all(|e| e.last_use));
+}
