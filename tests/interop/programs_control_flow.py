@@ -127,6 +127,33 @@ def loop_spanning_both_tasks(target, job):
         return tolist(s.run(out, {x0: np.eye(2, dtype=np.float32)}))
 
 
+@both_modes
+def loop_failing_on_the_other_task(target, job):
+    """A loop whose body fails on task 1 in its fourth iteration (an integer division by zero) while
+    task 0 drives the loop: the step ends with the kernel's error (a step timeout turns a hang into a
+    different error), and the session still runs steps afterwards."""
+    g = tf.Graph()
+    with g.as_default():
+        with on(job, 0):
+            limit = v1.placeholder(tf.int32, [])
+
+            def body(i, acc):
+                with on(job, 1):
+                    q = tf.math.floordiv(12, 3 - i)
+                with on(job, 0):
+                    return i + 1, acc + q
+
+            _, out = tf.while_loop(lambda i, acc: i < limit, body, [0, 0])
+    options = v1.RunOptions(timeout_in_ms=20_000)
+    with v1.Session(target, graph=g) as s:
+        try:
+            s.run(out, {limit: 6}, options=options)
+            failed = None
+        except tf.errors.OpError as e:
+            failed = [type(e).__name__, "division by zero" in e.message]
+        return [failed, tolist(s.run(out, {limit: 3}, options=options))]
+
+
 def function_called_from_a_graph(target, job):
     """A tf.function with a control-flow body, called twice from a TF1 graph, one call per task."""
     g = tf.Graph()
@@ -185,6 +212,7 @@ PROGRAMS = {
     "nested_loops_with_cond": nested_loops_with_cond,
     "loop_on_the_untaken_branch": loop_on_the_untaken_branch,
     "loop_spanning_both_tasks": loop_spanning_both_tasks,
+    "loop_failing_on_the_other_task": loop_failing_on_the_other_task,
     "function_called_from_a_graph": function_called_from_a_graph,
     "rnn_trained_through_a_loop": rnn_trained_through_a_loop,
 }
