@@ -154,6 +154,32 @@ def loop_failing_on_the_other_task(target, job):
         return [failed, tolist(s.run(out, {limit: 3}, options=options))]
 
 
+@both_modes
+def asserts_pass_and_fail(target, job):
+    """`tf.debugging` assertions and a plain `tf.Assert` on fed values (TF wraps larger data in a
+    conditional): passing, then failing with TF's error class and message text."""
+    g = tf.Graph()
+    with g.as_default():
+        with on(job, 1):
+            x = v1.placeholder(tf.float32, [None])
+            checks = [
+                tf.debugging.assert_positive(x, message="x must be positive"),
+                v1.Assert(tf.reduce_all(x < 10.0), ["x too large:", x], summarize=4),
+            ]
+        with on(job, 0):
+            with tf.control_dependencies(checks):
+                y = tf.reduce_sum(x) * 2.0
+    out = []
+    with v1.Session(target, graph=g) as s:
+        for xs in ([1.0, 2.0, 3.0], [1.0, -2.0, 3.0], [1.0, 20.0, 3.0, 4.0, 5.0]):
+            try:
+                out.append(tolist(s.run(y, {x: np.array(xs, np.float32)})))
+            except tf.errors.OpError as e:
+                at = e.message.find("assertion failed")
+                out.append([type(e).__name__, e.message[at:].split("\n")[0] if at >= 0 else e.message])
+    return out
+
+
 def function_called_from_a_graph(target, job):
     """A tf.function with a control-flow body, called twice from a TF1 graph, one call per task."""
     g = tf.Graph()
@@ -213,6 +239,7 @@ PROGRAMS = {
     "loop_on_the_untaken_branch": loop_on_the_untaken_branch,
     "loop_spanning_both_tasks": loop_spanning_both_tasks,
     "loop_failing_on_the_other_task": loop_failing_on_the_other_task,
+    "asserts_pass_and_fail": asserts_pass_and_fail,
     "function_called_from_a_graph": function_called_from_a_graph,
     "rnn_trained_through_a_loop": rnn_trained_through_a_loop,
 }

@@ -8,11 +8,13 @@
 //! Families: [`array`] (constants, shapes, gathers), [`cwise`] (element-wise math with broadcasting),
 //! [`reduction`], [`matmul`], [`nn`], [`random`] (TF's Philox generator), [`variable`], [`training`],
 //! [`ref_variable`] and [`ref_update`] (reference variables, TF 1's `VariableV2` and the ops on them),
-//! [`sendrecv`] (`_Send`, `_Recv`, `_Arg`, `_Retval`), [`control_flow`] (`Switch`, `Merge`, `Enter`, ...).
+//! [`sendrecv`] (`_Send`, `_Recv`, `_Arg`, `_Retval`), [`control_flow`] (`Switch`, `Merge`, `Enter`, ...),
+//! [`logging`] (`Assert`).
 
 pub mod array;
 pub mod broadcast;
 pub mod control_flow;
+pub mod logging;
 pub mod cwise;
 pub mod matmul;
 pub mod nn;
@@ -56,6 +58,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     tensor_list::register(reg);
     tensor_array::register(reg);
     optional::register(reg);
+    logging::register(reg);
 }
 
 /// The registry of all kernels, built once.

@@ -260,7 +260,7 @@ fn element_strings(t: &Tensor, limit: usize) -> Vec<String> {
 }
 
 /// TF's `SummarizeValue(max_entries)` (not the `print_v2` form).
-fn summarize(t: &Tensor, max_entries: usize) -> String {
+pub(crate) fn summarize(t: &Tensor, max_entries: usize) -> String {
     let n = t.num_elements();
     let limit = max_entries.min(n);
     let elems = element_strings(t, limit);
