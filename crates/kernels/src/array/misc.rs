@@ -209,16 +209,21 @@ fn unravel_index(init: &KernelInit<'_>) -> Result<Kernel> {
         for i in (0..dims.len().saturating_sub(1)).rev() {
             strides[i] = strides[i + 1] * dims[i + 1];
         }
-        let mut out = Vec::with_capacity(dims.len() * idx.len());
-        for (&s, &d) in strides.iter().zip(&dims) {
-            for &v in &idx {
-                // C++ integer semantics (truncating division, signed remainder), as TF computes.
-                let q = v.checked_div(s).unwrap_or(0);
-                out.push(q.checked_rem(d).unwrap_or(0));
-            }
-        }
+        // A coordinate per dim and index, both sized by the request: the output is reserved
+        // against the memory budget (OOM error, not a crash). Row d holds every index's coordinate
+        // in dim d, in C++ integer semantics (truncating division, signed remainder), as TF.
+        let cols = idx.len().max(1);
+        let coord = |k: usize| {
+            let (d, j) = (k / cols, k % cols);
+            idx[j].checked_div(strides[d]).unwrap_or(0).checked_rem(dims[d]).unwrap_or(0)
+        };
         let out_dims = if indices.rank() == 0 { vec![dims.len() as i64] } else { vec![dims.len() as i64, idx.len() as i64] };
-        ctx.set_output(0, index_vector(dtype, out_dims, out)?);
+        let out = if dtype == DType::Int32 {
+            ctx.allocate_with::<i32>(out_dims, |k| coord(k) as i32)?.into_tensor()
+        } else {
+            ctx.allocate_with::<i64>(out_dims, coord)?.into_tensor()
+        };
+        ctx.set_output(0, out);
         Ok(())
     }))
 }
@@ -287,6 +292,16 @@ mod tests {
         let out = run(n, vec![x.clone()]).unwrap();
         assert_eq!(out[0].raw_bytes().unwrap().as_ptr(), x.raw_bytes().unwrap().as_ptr());
         assert_eq!(out[0].to_vec::<u32>().unwrap(), vec![1.0f32.to_bits(), 2.0f32.to_bits()]);
+    }
+
+    #[test]
+    fn unravel_index_too_large_is_out_of_memory() {
+        // 2^16 dims of size 1 times 2^16 indices: 2^32 coordinates, past the memory budget.
+        let n = node("UnravelIndex").attr_type("Tidx", DType::Int64);
+        let indices = Tensor::from_vec(vec![1 << 16], vec![0i64; 1 << 16]).unwrap();
+        let dims = Tensor::from_vec(vec![1 << 16], vec![1i64; 1 << 16]).unwrap();
+        let e = run(n, vec![indices, dims]).unwrap_err();
+        assert_eq!(e.code, Code::ResourceExhausted, "{e}");
     }
 
     #[test]
