@@ -457,13 +457,11 @@ fn merge_branches(g: &mut Rewriter, n: &NodeDef, tout: &[i32], branches: &[Repla
 }
 
 /// Which loop variables a while body passes through unchanged (its result `k` is its argument `k`)
-/// and never uses as a control input: those enter the frame once as loop invariants (constant
+/// and never uses as a control input (`controlled`, per argument): those enter the frame once as loop invariants (constant
 /// `Enter`s) instead of circulating through a `Merge`, `Switch` and `NextIteration` every
 /// iteration, as TF's loop optimizer leaves them. None when every variable would be (some variable
 /// must carry the loop).
-fn loop_invariants(body: &FunctionBody) -> Vec<bool> {
-    let controlled: HashSet<&str> =
-        body.nodes.iter().flat_map(|n| &n.input).filter_map(|i| i.strip_prefix('^')).collect();
+fn loop_invariants(body: &FunctionBody, controlled: &[bool]) -> Vec<bool> {
     let invariant: Vec<bool> = body
         .ret_nodes
         .iter()
@@ -471,7 +469,7 @@ fn loop_invariants(body: &FunctionBody) -> Vec<bool> {
         .map(|(k, ret)| {
             let source = body.nodes.iter().find(|n| &n.name == ret).and_then(|n| n.input.first());
             let Some(arg) = body.arg_nodes.get(k) else { return false };
-            source.is_some_and(|i| parse_input(i) == (arg.as_str(), 0, false)) && !controlled.contains(arg.as_str())
+            source.is_some_and(|i| parse_input(i) == (arg.as_str(), 0, false)) && !controlled[k]
         })
         .collect();
     if invariant.iter().all(|&inv| inv) { vec![false; invariant.len()] } else { invariant }
@@ -508,8 +506,8 @@ fn lower_while(g: &mut Rewriter, n: &NodeDef, library: &FunctionLibrary, registr
             types.len()
         )));
     }
-    let invariant = loop_invariants(&body_fn);
     let controlled = controlled_args(&body_fn);
+    let invariant = loop_invariants(&body_fn, &controlled);
     // The variable whose merge and switch gate the condition's and the body's input-less nodes.
     let carrier = invariant.iter().position(|&inv| !inv).unwrap_or(0);
     // Per variable: the tensor the condition sees (a merge, or an invariant's enter).
