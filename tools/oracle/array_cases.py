@@ -65,10 +65,22 @@ def _float_json(x, np_type):
     return v
 
 
+def _string_json(v):
+    """A string element: its text, or {"hex": ...} for bytes that are not UTF-8 (serialized protos)."""
+    if not isinstance(v, bytes):
+        return str(v)
+    try:
+        return v.decode()
+    except UnicodeDecodeError:
+        return {"hex": v.hex()}
+
+
 def tensor_json(a):
-    a = np.asarray(a)
+    # A string scalar comes back from a session as `bytes`; numpy's fixed-width bytes dtype would
+    # drop its trailing NULs.
+    a = np.array(a, dtype=object) if isinstance(a, bytes) else np.asarray(a)
     if a.dtype == object or a.dtype.kind in "SU":
-        vals = [v.decode() if isinstance(v, bytes) else str(v) for v in a.ravel()]
+        vals = [_string_json(v) for v in a.ravel()]
         return {"dtype": "string", "shape": list(a.shape), "values": vals}
     name = a.dtype.name
     if name == "bool":

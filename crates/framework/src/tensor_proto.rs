@@ -1,6 +1,8 @@
 //! Conversion between `Tensor` and the wire's `TensorProto`, both ways. Decoding keeps
 //! `tensor_content` as a slice of the received buffer; typed `*_val` fields follow TF's rule that
-//! fewer values than elements repeat the last one (none at all means zeros).
+//! fewer values than elements repeat the last one (none at all means zeros). String tensors come
+//! either as `string_val` or, as TF clients send fed strings, packed in `tensor_content`. Sizes
+//! taken from a request are reserved against the memory budget before anything is allocated.
 
 use crate::dtype::{DType, TensorElement};
 use crate::error::{Error, Result};
@@ -20,21 +22,75 @@ fn parse_error(p: &TensorProto, why: &str) -> Error {
     Error::invalid_argument(format!("Cannot parse tensor from proto: {} ({why})", describe(p)))
 }
 
+/// Where decoded tensors are accounted in the OOM message: a request's tensors have no device yet.
+const DECODE_DEVICE: &str = "/device:CPU:0";
+
+/// Allocates room for `n` elements, refusing (RESOURCE_EXHAUSTED) what the memory budget or the
+/// allocator cannot hold: `n` comes from a request's shape, so it is never trusted.
+fn try_with_capacity<T>(n: usize, shape: &TensorShape, dtype: DType) -> Result<Vec<T>> {
+    let _fits = crate::memory::reserve_tensor(shape, dtype, 0, DECODE_DEVICE)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| crate::memory::oom_error(shape.dims(), dtype, DECODE_DEVICE))?;
+    Ok(out)
+}
+
 /// Fills `n` elements from typed values: repeats the last value, zeros when there are none.
-fn fill<T: Copy + Default>(values: &[T], n: usize) -> Option<Vec<T>> {
+fn fill<T: Clone + Default>(p: &TensorProto, values: &[T], n: usize, shape: &TensorShape, dtype: DType) -> Result<Vec<T>> {
     if values.len() > n {
-        return None;
+        return Err(parse_error(p, "more values than elements"));
     }
-    let mut out = Vec::with_capacity(n);
+    let mut out = try_with_capacity(n, shape, dtype)?;
     out.extend_from_slice(values);
-    let last = values.last().copied().unwrap_or_default();
+    let last = values.last().cloned().unwrap_or_default();
     out.resize(n, last);
-    Some(out)
+    Ok(out)
 }
 
 fn typed<S: Copy + Default, T: TensorElement>(p: &TensorProto, values: &[S], n: usize, shape: TensorShape, conv: impl Fn(S) -> T) -> Result<Tensor> {
-    let filled = fill(values, n).ok_or_else(|| parse_error(p, "more values than elements"))?;
+    let filled = fill(p, values, n, &shape, T::DTYPE)?;
     Tensor::from_vec(shape, filled.into_iter().map(conv).collect())
+}
+
+/// Reads a varint32 at the front of `buf`, returning it and the bytes it took.
+fn read_varint32(buf: &[u8]) -> Option<(u32, usize)> {
+    let mut value = 0u32;
+    for (i, &b) in buf.iter().take(5).enumerate() {
+        value |= u32::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// Decodes string elements packed in `tensor_content` as TF's `EncodeStringList` writes them (what a
+/// TF client sends for a fed string tensor): the `n` lengths as varint32s, then the bytes of each
+/// string back to back. The elements are slices of the received buffer.
+fn decode_string_content(p: &TensorProto, n: usize, shape: &TensorShape) -> Result<Vec<Bytes>> {
+    let content = &p.tensor_content;
+    let truncated = || parse_error(p, "string content is truncated");
+    // Every length takes at least one byte, so a shape with more elements than bytes is malformed;
+    // checking first keeps a request's shape from sizing the allocation.
+    if n > content.len() {
+        return Err(truncated());
+    }
+    let mut lengths = try_with_capacity::<usize>(n, shape, DType::String)?;
+    let mut at = 0usize;
+    for _ in 0..n {
+        let (len, used) = read_varint32(&content[at..]).ok_or_else(truncated)?;
+        lengths.push(len as usize);
+        at += used;
+    }
+    let mut out = try_with_capacity::<Bytes>(n, shape, DType::String)?;
+    for len in lengths {
+        let end = at.checked_add(len).filter(|&end| end <= content.len()).ok_or_else(truncated)?;
+        out.push(content.slice(at..end));
+        at = end;
+    }
+    if at != content.len() {
+        return Err(parse_error(p, "string content is longer than its elements"));
+    }
+    Ok(out)
 }
 
 /// Decodes a tensor. Errors are INVALID_ARGUMENT (`Cannot parse tensor from proto: ...`).
@@ -65,17 +121,16 @@ pub fn tensor_from_proto(p: &TensorProto) -> Result<Tensor> {
         DType::UInt32 => typed(p, &p.uint32_val, n, shape, |v| v),
         DType::UInt64 => typed(p, &p.uint64_val, n, shape, |v| v),
         DType::Bool => {
-            let filled = fill(&p.bool_val, n).ok_or_else(|| parse_error(p, "more values than elements"))?;
+            let filled = fill(p, &p.bool_val, n, &shape, DType::Bool)?;
             Tensor::from_bools(shape, filled)
         }
+        DType::String if !p.tensor_content.is_empty() => {
+            let strings = decode_string_content(p, n, &shape)?;
+            Tensor::from_strings(shape, strings)
+        }
         DType::String => {
-            if p.string_val.len() > n {
-                return Err(parse_error(p, "more values than elements"));
-            }
-            let mut out: Vec<Bytes> = p.string_val.clone();
-            let last = out.last().cloned().unwrap_or_default();
-            out.resize(n, last);
-            Tensor::from_strings(shape, out)
+            let strings = fill(p, &p.string_val, n, &shape, DType::String)?;
+            Tensor::from_strings(shape, strings)
         }
         DType::Resource => {
             if p.resource_handle_val.len() != n {
@@ -160,5 +215,63 @@ mod tests {
         let h = ResourceHandle { name: "v".into(), container: "localhost".into(), ..Default::default() };
         let r = Tensor::from_resources(TensorShape::scalar(), vec![h]).unwrap();
         assert!(tensor_from_proto(&tensor_to_proto(&r).unwrap()).unwrap().same_contents(&r));
+    }
+
+    /// TF's `EncodeStringList`: varint32 lengths, then the bytes.
+    fn encode_string_list(strings: &[&[u8]]) -> Bytes {
+        let mut out = Vec::new();
+        for s in strings {
+            let mut len = s.len() as u32;
+            while len >= 0x80 {
+                out.push((len as u8) | 0x80);
+                len >>= 7;
+            }
+            out.push(len as u8);
+        }
+        for s in strings {
+            out.extend_from_slice(s);
+        }
+        Bytes::from(out)
+    }
+
+    #[test]
+    fn strings_packed_in_content_decode_as_tf_clients_send_them() {
+        let long = vec![b'x'; 300];
+        let content = encode_string_list(&[b"/tmp/ckpt/model", b"", &long]);
+        let p = TensorProto { dtype: 7, tensor_shape: shape(&[3]), tensor_content: content, ..Default::default() };
+        let t = tensor_from_proto(&p).unwrap();
+        let s = t.strings().unwrap();
+        assert_eq!(s[0].as_ref(), b"/tmp/ckpt/model");
+        assert_eq!(s[1].as_ref(), b"");
+        assert_eq!(s[2].as_ref(), long.as_slice());
+        let scalar = TensorProto { dtype: 7, tensor_content: encode_string_list(&[b"abc"]), ..Default::default() };
+        assert_eq!(tensor_from_proto(&scalar).unwrap().strings().unwrap()[0].as_ref(), b"abc");
+    }
+
+    #[test]
+    fn malformed_string_content_is_invalid_argument() {
+        let cases = [
+            (shape(&[2]), Bytes::from_static(&[3, b'a', b'b', b'c'])),
+            (shape(&[1]), Bytes::from_static(&[5, b'a'])),
+            (shape(&[1]), Bytes::from_static(&[1, b'a', b'b'])),
+            (shape(&[1]), Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff])),
+            (shape(&[1 << 40]), Bytes::from_static(&[0])),
+        ];
+        for (tensor_shape, content) in cases {
+            let p = TensorProto { dtype: 7, tensor_shape, tensor_content: content, ..Default::default() };
+            let e = tensor_from_proto(&p).unwrap_err();
+            assert_eq!(e.code, crate::Code::InvalidArgument, "{}", e.message);
+            assert!(e.message.starts_with("Cannot parse tensor from proto"), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn huge_shapes_with_few_values_are_resource_exhausted_not_an_abort() {
+        for dtype in [1, 7, 10] {
+            let p = TensorProto { dtype, tensor_shape: shape(&[1 << 40]), ..Default::default() };
+            let e = tensor_from_proto(&p).unwrap_err();
+            assert_eq!(e.code, crate::Code::ResourceExhausted, "{}", e.message);
+            assert!(e.message.starts_with("OOM when allocating tensor with shape[1099511627776]"), "{}", e.message);
+        }
     }
 }

@@ -9,10 +9,12 @@
 //! [`reduction`], [`matmul`], [`nn`], [`random`] (TF's Philox generator), [`variable`], [`training`],
 //! [`ref_variable`] and [`ref_update`] (reference variables, TF 1's `VariableV2` and the ops on them),
 //! [`sendrecv`] (`_Send`, `_Recv`, `_Arg`, `_Retval`), [`control_flow`] (`Switch`, `Merge`, `Enter`, ...),
-//! [`logging`] (`Assert`).
+//! [`logging`] (`Assert`), [`checkpoint`] (`SaveV2`, `RestoreV2`, ...), [`summary`] (TF 1 summaries
+//! and TF 2's summary writers), [`strings`] (`StringJoin`, regular expressions).
 
 pub mod array;
 pub mod broadcast;
+pub mod checkpoint;
 pub mod control_flow;
 pub mod logging;
 pub mod cwise;
@@ -27,6 +29,8 @@ pub mod ref_variable;
 pub mod segment;
 pub mod sendrecv;
 pub mod stack;
+pub mod strings;
+pub mod summary;
 pub mod tensor_array;
 pub mod tensor_list;
 pub(crate) mod tensor_ops;
@@ -59,6 +63,9 @@ pub fn register_all(reg: &mut OpRegistry) {
     tensor_array::register(reg);
     optional::register(reg);
     logging::register(reg);
+    checkpoint::register(reg);
+    summary::register(reg);
+    strings::register(reg);
 }
 
 /// The registry of all kernels, built once.

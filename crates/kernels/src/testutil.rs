@@ -92,6 +92,14 @@ pub fn dtype_by_name(name: &str) -> DType {
     }
 }
 
+/// A string element: its text, or `{"hex": "..."}` for bytes that are not UTF-8.
+fn string_from_json(x: &serde_json::Value) -> Bytes {
+    match x.get("hex").and_then(|h| h.as_str()) {
+        Some(hex) => (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits")).collect(),
+        None => Bytes::from(x.as_str().expect("string value").to_string()),
+    }
+}
+
 /// A tensor from `{"dtype": "float32", "shape": [2,2], "values": [...]}` (values flat, row-major).
 pub fn tensor_from_json(v: &serde_json::Value) -> Tensor {
     let dtype = dtype_by_name(v["dtype"].as_str().expect("dtype"));
@@ -122,7 +130,7 @@ pub fn tensor_from_json(v: &serde_json::Value) -> Tensor {
         DType::UInt32 => mk!(u32),
         DType::UInt64 => Tensor::from_vec(shape, vals.iter().map(|x| x.as_u64().unwrap()).collect::<Vec<_>>()).unwrap(),
         DType::Bool => Tensor::from_bools(shape, vals.iter().map(|x| x.as_bool().unwrap()).collect()).unwrap(),
-        DType::String => Tensor::from_strings(shape, vals.iter().map(|x| Bytes::from(x.as_str().unwrap().to_string())).collect()).unwrap(),
+        DType::String => Tensor::from_strings(shape, vals.iter().map(string_from_json).collect()).unwrap(),
         DType::Resource | DType::Variant => panic!("{dtype} tensors are not in test data"),
     }
 }

@@ -139,6 +139,11 @@ impl SummaryFileWriter {
         self.write_event(self.summary_event(step, summary))
     }
 
+    /// `WriteRawProtoSummary`: a `Summary` already built, at `step`.
+    pub fn write_summary(&self, step: i64, summary: Summary) -> Result<()> {
+        self.write_event(self.summary_event(step, summary))
+    }
+
     /// `WriteGraphSummary`: a serialized `GraphDef`.
     pub fn write_graph(&self, step: i64, graph_def: Vec<u8>) -> Result<()> {
         let event = Event { step, wall_time: self.wall_time(), what: Some(event::What::GraphDef(graph_def)), ..Default::default() };
