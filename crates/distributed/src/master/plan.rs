@@ -118,6 +118,11 @@ impl Plan {
                 .task_name()
                 .ok_or_else(|| Error::internal(format!("partition device {device} names no task")))?;
             let worker = ctx.worker_cache.worker(&task)?;
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let nodes: Vec<String> =
+                    graph_def.node.iter().map(|n| format!("{} = {}({}) @{}", n.name, n.op, n.input.join(", "), n.device)).collect();
+                tracing::debug!(%device, "registering partition:\n  {}", nodes.join("\n  "));
+            }
             let resp = worker
                 .register_graph(pb::RegisterGraphRequest {
                     session_handle: ctx.session_handle.to_string(),
