@@ -27,6 +27,10 @@ def assert_same(got, want, path="result"):
         assert isinstance(got, (list, tuple)) and len(got) == len(want), f"{path}: {got!r} vs {want!r}"
         for i, (g, w) in enumerate(zip(got, want)):
             assert_same(g, w, f"{path}[{i}]")
+    elif isinstance(want, dict):
+        assert isinstance(got, dict) and sorted(got) == sorted(want), f"{path}: {got!r} vs {want!r}"
+        for k in want:
+            assert_same(got[k], want[k], f"{path}[{k!r}]")
     else:
         assert got == want, f"{path}: {got!r} vs {want!r}"
 

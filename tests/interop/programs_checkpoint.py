@@ -188,8 +188,67 @@ def monitored_training_session_resumes(target, job):
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def _damaged_copy(prefix, new_prefix, damage):
+    """Copies the files of checkpoint `prefix` to `new_prefix`, then calls `damage(new_prefix)`."""
+    for path in glob.glob(prefix + ".*"):
+        shutil.copyfile(path, new_prefix + path[len(prefix):])
+    damage(new_prefix)
+    return new_prefix
+
+
+def _truncate_index(prefix):
+    path = prefix + ".index"
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) // 2)
+
+
+def _flip_data_byte(prefix):
+    (path,) = glob.glob(prefix + ".data-*")
+    with open(path, "r+b") as f:
+        first = f.read(1)
+        f.seek(0)
+        f.write(bytes([first[0] ^ 0x40]))
+
+
+def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
+    """A checkpoint of variables on two tasks restored after damage: its `.index` truncated, a
+    byte of its `.data` flipped, or a variable of the same name with another shape in it. Each
+    restore fails with TF's error class and leaves every variable as it was."""
+    fresh(target)
+    directory = tempfile.mkdtemp(prefix="ff-damaged-")
+    try:
+        g = tf.Graph()
+        with g.as_default():
+            with on(job, 1):
+                w = v1.get_variable("dm_w", initializer=np.arange(6, dtype=np.float32).reshape(2, 3), use_resource=True)
+            with on(job, 0):
+                b = v1.Variable([0.5, -0.5], name="dm_b", use_resource=False)
+                clobber = tf.group(w.assign(tf.fill([2, 3], 7.0)), v1.assign(b, [9.0, 9.0]))
+                saver = v1.train.Saver([w, b])
+                other_w = v1.get_variable("dm_other", initializer=np.ones([4], np.float32), use_resource=True)
+                # `dm_w` of shape [4] (and `dm_b` as it is), saved under the names `saver` restores.
+                other_saver = v1.train.Saver({"dm_w": other_w, "dm_b": b})
+            init = v1.global_variables_initializer()
+        with v1.Session(target, graph=g) as s:
+            s.run(init)
+            good = saver.save(s, os.path.join(directory, "good.ckpt"))
+            other = other_saver.save(s, os.path.join(directory, "other.ckpt"))
+            s.run(clobber)
+            outcomes = []
+            for name, damage in (("truncated_index", _truncate_index), ("flipped_data_byte", _flip_data_byte)):
+                prefix = _damaged_copy(good, os.path.join(directory, name + ".ckpt"), damage)
+                outcomes.append([name, _error_class(lambda: saver.restore(s, prefix)), tolist(s.run(w)), tolist(s.run(b))])
+            outcomes.append(["other_shape", _error_class(lambda: saver.restore(s, other)), tolist(s.run(w)), tolist(s.run(b))])
+            saver.restore(s, good)
+            outcomes.append(["good", None, tolist(s.run(w)), tolist(s.run(b))])
+        return outcomes
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 PROGRAMS = {
     "saver_save_restore_across_tasks": saver_save_restore_across_tasks,
     "sharded_saver_with_partitioned_variable": sharded_saver_with_partitioned_variable,
     "monitored_training_session_resumes": monitored_training_session_resumes,
+    "damaged_checkpoints_fail_and_leave_variables_untouched": damaged_checkpoints_fail_and_leave_variables_untouched,
 }
