@@ -54,8 +54,7 @@ def saver_save_restore_across_tasks(target, job):
     at three steps (keeping two), overwritten, restored from the middle checkpoint, and a restore
     from a prefix with no checkpoint."""
     fresh(target)
-    directory = tempfile.mkdtemp(prefix="ff-saver-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="ff-saver-", ignore_cleanup_errors=True) as directory:
         g = tf.Graph()
         with g.as_default():
             with on(job, 1):
@@ -87,8 +86,6 @@ def saver_save_restore_across_tasks(target, job):
             restored = [tolist(s.run(w)), tolist(s.run(b)), int(s.run(steps)), [x.decode() for x in s.run(names)]]
             missing = _error_class(lambda: s.run(restore_missing, {missing_prefix: os.path.join(directory, "no-such.ckpt")}))
         return [files, latest, on_disk, restored, missing]
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def sharded_saver_with_partitioned_variable(target, job):
@@ -96,8 +93,7 @@ def sharded_saver_with_partitioned_variable(target, job):
     three (`fixed_size_partitioner`), trained two steps, saved by a sharded `Saver` (one `SaveV2`
     per task, then `MergeV2Checkpoints`), and restored after being overwritten."""
     fresh(target)
-    directory = tempfile.mkdtemp(prefix="ff-sharded-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="ff-sharded-", ignore_cleanup_errors=True) as directory:
         g = tf.Graph()
         with g.as_default():
             setter = v1.train.replica_device_setter(ps_tasks=2, ps_device=f"/job:{job}", worker_device=f"/job:{job}/task:0")
@@ -122,8 +118,6 @@ def sharded_saver_with_partitioned_variable(target, job):
             saver.restore(s, prefix)
             restored = [tolist(s.run(emb.as_tensor())), tolist(s.run(dense)), float(s.run(loss, feed))]
         return [losses, files, on_disk, restored]
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _summary_values(directory):
@@ -148,7 +142,6 @@ def monitored_training_session_resumes(target, job):
     `checkpoint_dir`, `StopAtStepHook` at step 5; then a second session on a new graph restores the
     latest checkpoint and trains to step 8. Variables live on task 1, the model on task 0."""
     fresh(target)
-    directory = tempfile.mkdtemp(prefix="ff-mts-")
     xs = np.random.RandomState(2).rand(16, 3).astype(np.float32)
     ys = (xs @ np.array([[1.0], [-2.0], [0.5]], np.float32)).astype(np.float32)
 
@@ -175,7 +168,8 @@ def monitored_training_session_resumes(target, job):
                     seen.append([int(step), float(step_loss)])
             return seen
 
-    try:
+    # `run_until` reads `directory` when it is called, inside this block.
+    with tempfile.TemporaryDirectory(prefix="ff-mts-", ignore_cleanup_errors=True) as directory:
         first = run_until(5)
         after_first = _checkpoint_files(directory)
         second = run_until(8)
@@ -184,8 +178,6 @@ def monitored_training_session_resumes(target, job):
         state = [os.path.basename(latest), tolist(tf.train.load_variable(latest, "mts_w")),
                  int(tf.train.load_variable(latest, "global_step"))]
         return [first, after_first, second, files, state, _summary_values(directory)]
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _damaged_copy(prefix, new_prefix, damage):
@@ -215,8 +207,7 @@ def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
     byte of its `.data` flipped, or a variable of the same name with another shape in it. Each
     restore fails with TF's error class and leaves every variable as it was."""
     fresh(target)
-    directory = tempfile.mkdtemp(prefix="ff-damaged-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="ff-damaged-", ignore_cleanup_errors=True) as directory:
         g = tf.Graph()
         with g.as_default():
             with on(job, 1):
@@ -242,8 +233,6 @@ def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
             saver.restore(s, good)
             outcomes.append(["good", None, tolist(s.run(w)), tolist(s.run(b))])
         return outcomes
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 PROGRAMS = {

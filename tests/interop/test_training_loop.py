@@ -11,7 +11,6 @@ and ferroflow tasks, against the same runs on an all-TF cluster:
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,8 +69,7 @@ def resume_chief(target, directory, last_step):
 
 
 def between_graph_run(cluster):
-    directory = tempfile.mkdtemp(prefix="ff-between-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="ff-between-", ignore_cleanup_errors=True) as directory:
         spec = json.dumps(cluster.spec)
         outs = [os.path.join(directory, f"worker{t}.json") for t in (0, 1)]
         script = os.path.join(HERE, "training_worker.py")
@@ -93,8 +91,6 @@ def between_graph_run(cluster):
         target = "grpc://" + cluster.spec["worker"][0]
         resumed = resume_chief(target, directory, 2 * STEPS_PER_WORKER + 2)
         return [results, checkpoint, tags, resumed]
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def quadratic_model():
@@ -112,8 +108,7 @@ def quadratic_model():
 
 def ps_restart_run(cluster):
     """A chief trains to step 4 (checkpoints every 2 steps), the ps restarts, training goes on to 7."""
-    directory = tempfile.mkdtemp(prefix="ff-recover-")
-    try:
+    with tempfile.TemporaryDirectory(prefix="ff-recover-", ignore_cleanup_errors=True) as directory:
         g = tf.Graph()
         with g.as_default():
             w, trained_step, loss, train = quadratic_model()
@@ -131,8 +126,6 @@ def ps_restart_run(cluster):
                         trajectory.append([-1, 0.0])
         latest = tf.train.latest_checkpoint(directory)
         return [trajectory, os.path.basename(latest), np.asarray(tf.train.load_variable(latest, "rw")).tolist()]
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
