@@ -203,9 +203,10 @@ def _flip_data_byte(prefix):
 
 
 def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
-    """A checkpoint of variables on two tasks restored after damage: its `.index` truncated, a
-    byte of its `.data` flipped, or a variable of the same name with another shape in it. Each
-    restore fails with TF's error class and leaves every variable as it was."""
+    """A checkpoint of variables on two tasks restored after damage: its `.index` truncated or a
+    byte of its `.data` flipped. Each restore fails (DataLossError in TF) and leaves every variable
+    as it was. A checkpoint holding the resource variable `dm_w` with another shape restores
+    without error in TF, the variable taking the saved shape; so it must here too."""
     fresh(target)
     with tempfile.TemporaryDirectory(prefix="ff-damaged-", ignore_cleanup_errors=True) as directory:
         g = tf.Graph()
