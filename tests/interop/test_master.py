@@ -146,3 +146,29 @@ def test_traces_and_partition_graphs_come_back_in_run_metadata(ff_cluster, refer
             plain = v1.RunMetadata()
             s.run(c, feed, run_metadata=plain)
             assert not plain.step_stats.dev_stats and not plain.partition_graphs, target
+
+
+def test_nodes_added_by_partitioning_have_session_unique_names(ff_cluster, reference_cluster):
+    """Two steps of one session with different fetches get two plans; the `_Send`/`_Recv` nodes the
+    master adds must not share names across them, as with TF's master (a stock TF worker caches
+    stateful kernels, `_Recv` among them, by node name for the whole session: a reused name ran
+    the other plan's receive, and a sharded `Saver.restore` after a save hung)."""
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:worker/task:0"):
+            a = v1.placeholder(tf.float32, [2], name="a")
+            inc = tf.add(a, 1.0, name="inc")
+        with tf.device("/job:worker/task:1"):
+            double = tf.multiply(inc, 2.0, name="double")
+            square = tf.square(inc, name="square")
+    feed = {a: np.array([0.0, 2.0], np.float32)}
+    for target in (reference_cluster.target, ff_cluster.target):
+        with v1.Session(target, graph=g) as s:
+            added = []
+            for fetch, want in [(double, [2.0, 6.0]), (square, [1.0, 9.0])]:
+                meta = v1.RunMetadata()
+                got = s.run(fetch, feed, options=v1.RunOptions(output_partition_graphs=True), run_metadata=meta)
+                np.testing.assert_allclose(got, want)
+                added.append({n.name for pg in meta.partition_graphs for n in pg.node if n.op in ("_Send", "_Recv") and not n.attr["client_terminated"].b})
+            assert added[0] and added[1], (target, added)
+            assert not added[0] & added[1], (target, added)

@@ -29,17 +29,8 @@ def mixed_cluster(request):
 
 
 # Known failures that hang rather than fail, so they are not run (each noted on its issue).
-KNOWN_HANGS = {
-    ("ff_master_tf_workers", "sharded_saver_with_partitioned_variable"):
-        "issue 9: with a ferroflow master and stock TF workers the sharded restore never gets the "
-        "filename tensor the master's partition sends to worker 0",
-}
-
-
 @pytest.mark.parametrize("program", sorted(programs.PROGRAMS))
 def test_program_matches_all_tf_cluster(mixed_cluster, reference_results, program):
-    if (mixed_cluster.layout, program) in KNOWN_HANGS:
-        pytest.xfail(KNOWN_HANGS[(mixed_cluster.layout, program)])
     want = reference_results(program)
     got = programs.PROGRAMS[program](mixed_cluster.target, "worker")
     assert_same(got, want)

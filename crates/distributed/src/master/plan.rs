@@ -86,6 +86,8 @@ pub struct PlanContext<'a> {
     pub client_device: &'a str,
     pub client_incarnation: u64,
     pub worker_cache: &'a WorkerCache,
+    /// The session's count of nodes added by partitioning (names unique across its plans).
+    pub partition_node_count: &'a parking_lot::Mutex<u64>,
 }
 
 impl Plan {
@@ -101,7 +103,7 @@ impl Plan {
         let transfer_devices = graph::localize_client_transfers(&mut placed, ctx.client_device)?;
         let mut incarnations: HashMap<String, u64> = ctx.devices.iter().map(|d| (d.name.clone(), d.incarnation)).collect();
         incarnations.entry(ctx.client_device.to_string()).or_insert(ctx.client_incarnation);
-        let partitions = graph::partition(&placed, &incarnations)?;
+        let partitions = graph::partition_with_counter(&placed, &incarnations, &mut ctx.partition_node_count.lock())?;
         // (device, key) of each transfer; a pruned feed keeps the client device.
         let key_for = |devices: &HashMap<String, String>, tensor_name: &str| {
             let device = devices.get(tensor_name).map(String::as_str).unwrap_or(ctx.client_device);

@@ -117,6 +117,10 @@ pub struct MasterSession {
     partial_runs: tokio::sync::Mutex<HashMap<String, PartialRun>>,
     callables: Mutex<HashMap<i64, (Signature, pb::RunOptions)>>,
     next_id: AtomicI64,
+    /// The session-wide count in the names of the nodes partitioning adds (`_Send`, `_Recv`, ...),
+    /// as TF's master keeps one: a TF worker caches the kernels of stateful nodes by name for
+    /// the whole session, so a `_Recv` of one plan must never share a name with another plan's.
+    partition_node_count: Mutex<u64>,
 }
 
 /// A fresh step id: random, positive, 63 bits, like TF's.
@@ -163,6 +167,7 @@ impl MasterSession {
             partial_runs: tokio::sync::Mutex::new(HashMap::new()),
             callables: Mutex::new(HashMap::new()),
             next_id: AtomicI64::new(0),
+            partition_node_count: Mutex::new(0),
         }
     }
 
@@ -215,6 +220,7 @@ impl MasterSession {
             client_device: &self.client_device,
             client_incarnation: self.client_incarnation,
             worker_cache: &self.worker_cache,
+            partition_node_count: &self.partition_node_count,
         };
         let plan = Arc::new(Plan::build(ctx, &key).await?);
         plans.insert(key, plan.clone());
