@@ -206,7 +206,9 @@ def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
     """A checkpoint of variables on two tasks restored after damage: its `.index` truncated or a
     byte of its `.data` flipped. Each restore fails (DataLossError in TF) and leaves every variable
     as it was. A checkpoint holding the resource variable `dm_w` with another shape restores
-    without error in TF, the variable taking the saved shape; so it must here too."""
+    without error in TF, the variable taking the saved shape; so it must here too. For the ref
+    variable `dm_r` another shape is an error (its restore is an `Assign` that validates the
+    shape: InvalidArgumentError), and what the restore left of the other variable is compared."""
     fresh(target)
     with tempfile.TemporaryDirectory(prefix="ff-damaged-", ignore_cleanup_errors=True) as directory:
         g = tf.Graph()
@@ -220,6 +222,15 @@ def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
                 other_w = v1.get_variable("dm_other", initializer=np.ones([4], np.float32), use_resource=True)
                 # `dm_w` of shape [4] (and `dm_b` as it is), saved under the names `saver` restores.
                 other_saver = v1.train.Saver({"dm_w": other_w, "dm_b": b})
+            with on(job, 1):
+                r = v1.Variable(np.full([2, 3], 0.25, np.float32), name="dm_r", use_resource=False)
+                other_r = v1.Variable(np.full([5], 3.0, np.float32), name="dm_other_r", use_resource=False)
+            with on(job, 0):
+                b2 = v1.Variable([1.5, 2.5], name="dm_b2", use_resource=False)
+                ref_saver = v1.train.Saver([r, b2])
+                # `dm_r` of shape [5] beside a `dm_b2` of other values, under the names `ref_saver` restores.
+                other_b2 = v1.Variable([8.0, 8.0], name="dm_other_b2", use_resource=False)
+                other_ref_saver = v1.train.Saver({"dm_r": other_r, "dm_b2": other_b2})
             init = v1.global_variables_initializer()
         with v1.Session(target, graph=g) as s:
             s.run(init)
@@ -231,6 +242,8 @@ def damaged_checkpoints_fail_and_leave_variables_untouched(target, job):
                 prefix = _damaged_copy(good, os.path.join(directory, name + ".ckpt"), damage)
                 outcomes.append([name, _error_class(lambda: saver.restore(s, prefix)), tolist(s.run(w)), tolist(s.run(b))])
             outcomes.append(["other_shape", _error_class(lambda: saver.restore(s, other)), tolist(s.run(w)), tolist(s.run(b))])
+            other_ref = other_ref_saver.save(s, os.path.join(directory, "other_ref.ckpt"))
+            outcomes.append(["ref_other_shape", _error_class(lambda: ref_saver.restore(s, other_ref)), tolist(s.run(r)), tolist(s.run(b2))])
             saver.restore(s, good)
             outcomes.append(["good", None, tolist(s.run(w)), tolist(s.run(b))])
         return outcomes
