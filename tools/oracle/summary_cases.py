@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Oracle cases for ferroflow's TF 1 summary kernels, computed by stock TF 2.21: `ScalarSummary`,
-`HistogramSummary`, `TensorSummaryV2` and `MergeSummary`, whose outputs are serialized `Summary`
+`HistogramSummary`, `TensorSummaryV2`, `ImageSummary` (PNG), `AudioSummaryV2` (WAV) and
+`MergeSummary`, whose outputs are serialized `Summary`
 protos compared byte for byte, and their errors (shape mismatches, NaN and infinity in histograms,
 duplicate tags) with TF's messages.
 
@@ -16,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from array_cases import Cases, i, np, ty, write_cases  # noqa: E402
+from array_cases import Cases, i, np, tensor, ty, write_cases  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 
@@ -73,8 +74,32 @@ def _tensor_and_merge(c):
     c.err("merge_not_a_summary", "MergeSummary", [np.array(b"\x01garbage", dtype=object).reshape(())], {"N": i(1)})
 
 
+def _image_and_audio(c):
+    rng = np.random.RandomState(3)
+    tag = st("img", shape=())
+    c.ok("image_uint8_rgb", "ImageSummary", [tag, rng.randint(0, 256, (2, 3, 4, 3)).astype(np.uint8)], {"T": ty("uint8")})
+    c.ok("image_float_gray_max_one", "ImageSummary", [tag, rng.rand(3, 2, 5, 1).astype(np.float32)],
+         {"T": ty("float32"), "max_images": i(1)})
+    negative = rng.randn(1, 4, 4, 4)
+    negative[0, 1, 2, 0] = np.nan
+    negative[0, 3, 3, 2] = np.inf
+    c.ok("image_double_rgba_negative_bad_pixels", "ImageSummary", [tag, negative], {"T": ty("float64")})
+    c.ok("image_float_bad_color_custom", "ImageSummary", [tag, np.array([[[[np.nan, 1.0, 2.0]]]], np.float32)],
+         {"T": ty("float32"), "bad_color": tensor(np.array([0, 255, 0], np.uint8))})
+    c.err("image_wrong_rank", "ImageSummary", [tag, np.zeros([2, 2, 3], np.float32)], {"T": ty("float32")})
+    c.err("image_two_channels", "ImageSummary", [tag, np.zeros([1, 2, 2, 2], np.float32)], {"T": ty("float32")})
+    c.err("image_tag_not_scalar", "ImageSummary", [st("a", "b"), np.zeros([1, 2, 2, 1], np.float32)], {"T": ty("float32")})
+    wave = np.sin(np.linspace(0, 20, 2 * 50 * 2)).astype(np.float32).reshape(2, 50, 2)
+    c.ok("audio_stereo", "AudioSummaryV2", [st("snd", shape=()), wave, np.array(8000.0, np.float32)], {})
+    c.ok("audio_mono_2d_max_one", "AudioSummaryV2", [st("snd", shape=()), wave[:, :, 0], np.array(16000.0, np.float32)],
+         {"max_outputs": i(1)})
+    c.err("audio_bad_rate", "AudioSummaryV2", [st("snd", shape=()), wave, np.array(-1.0, np.float32)], {})
+    c.err("audio_wrong_rank", "AudioSummaryV2", [st("snd", shape=()), np.zeros([3], np.float32), np.array(8000.0, np.float32)], {})
+
+
 def main():
     c = Cases()
+    _image_and_audio(c)
     _scalar(c)
     _histogram(c)
     _tensor_and_merge(c)

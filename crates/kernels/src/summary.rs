@@ -3,7 +3,8 @@
 //!
 //! - TF 1's ops, whose output is a serialized `Summary` a client writes with its `FileWriter`
 //!   (what `tf.compat.v1.summary.*`, `MonitoredTrainingSession`'s summary hooks and Estimators
-//!   use): `ScalarSummary`, `HistogramSummary`, `TensorSummaryV2`, `MergeSummary`;
+//!   use): `ScalarSummary`, `HistogramSummary`, `TensorSummaryV2`, `ImageSummary` (PNG),
+//!   `AudioSummaryV2` (WAV), `MergeSummary`;
 //! - TF 2's writer ops, which write event files on the task itself (`tf.summary.create_file_writer`
 //!   and `tf.summary.scalar`/`histogram`/`write` in graphs): `SummaryWriter` (the handle),
 //!   `CreateSummaryFileWriter`, `WriteSummary`, `WriteScalarSummary`, `WriteHistogramSummary`,
@@ -62,12 +63,48 @@ fn register_v1(reg: &mut OpRegistry) {
         .attr("T: type")
         .cost(Cost::InputElements)
         .kernel(|_| Ok(kernel(1, |ctx| emit(ctx, summary::tensor_summary(ctx.input(0), ctx.input(1), ctx.input(2))))));
+    reg.op("ImageSummary")
+        .input("tag: string")
+        .input("tensor: T")
+        .output("summary: string")
+        .attr("max_images: int >= 1 = 3")
+        .attr("T: {uint8, float, half, double} = DT_FLOAT")
+        .attr("bad_color: tensor = { dtype: DT_UINT8 tensor_shape: { dim { size: 4 } } int_val: 255 int_val: 0 int_val: 0 int_val: 255 }")
+        .cost(Cost::InputElements)
+        .kernel(image_summary);
+    reg.op("AudioSummaryV2")
+        .input("tag: string")
+        .input("tensor: float")
+        .input("sample_rate: float")
+        .output("summary: string")
+        .attr("max_outputs: int >= 1 = 3")
+        .cost(Cost::InputElements)
+        .kernel(audio_summary);
     reg.op("MergeSummary")
         .input("inputs: N * string")
         .output("summary: string")
         .attr("N: int >= 1")
         .cost(Cost::InputElements)
         .kernel(|_| Ok(kernel(1, |ctx| emit(ctx, summary::merge_summaries(ctx.inputs())))));
+}
+
+/// `ImageSummary`: images PNG-encoded as TF encodes them; `max_images` and `bad_color` (checked
+/// when the kernel is made, as TF's constructor does) from the attrs.
+fn image_summary(init: &KernelInit<'_>) -> Result<Kernel> {
+    let max_images = init.attrs.get_int_or("max_images", 3)?;
+    let bad_color = match init.attrs.get_tensor("bad_color") {
+        Ok(t) => t,
+        Err(_) => summary::default_bad_color(),
+    };
+    // TF's constructor checks `bad_color`, so a bad one fails when the graph is built.
+    summary::image::check_bad_color(&bad_color)?;
+    Ok(kernel(1, move |ctx| emit(ctx, summary::image_summary(ctx.input(0), ctx.input(1), max_images, &bad_color))))
+}
+
+/// `AudioSummaryV2`: WAV-encoded clips, `max_outputs` from the attrs.
+fn audio_summary(init: &KernelInit<'_>) -> Result<Kernel> {
+    let max_outputs = init.attrs.get_int_or("max_outputs", 3)?;
+    Ok(kernel(1, move |ctx| emit(ctx, summary::audio_summary(ctx.input(0), ctx.input(1), ctx.input(2), max_outputs))))
 }
 
 /// Sets output 0 to the serialized summary.
@@ -291,8 +328,48 @@ mod tests {
 
     #[test]
     fn oracle_cases() {
-        let ops = ["ScalarSummary", "HistogramSummary", "TensorSummaryV2", "MergeSummary"];
-        assert!(crate::array::oracle::run_cases("summary.json", &ops, 0.0) >= 12);
+        let ops = ["ScalarSummary", "HistogramSummary", "TensorSummaryV2", "AudioSummaryV2", "MergeSummary"];
+        assert!(crate::array::oracle::run_cases("summary.json", &ops, 0.0) >= 23);
+    }
+
+    /// The pixels a PNG stream holds, with its size and color type.
+    fn decode_png(bytes: &[u8]) -> (u32, u32, png::ColorType, Vec<u8>) {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        pixels.truncate(info.buffer_size());
+        (info.width, info.height, info.color_type, pixels)
+    }
+
+    /// Image summaries equal TF's but for the PNG streams' bytes (zlib settings and row filters are
+    /// libpng's choice): the same values, tags and sizes, and streams of the same pixels.
+    fn same_image_summary(got: &Tensor, want: &Tensor, what: &str) -> std::result::Result<(), String> {
+        let (mut got, mut want) = (parse(got), parse(want));
+        if got.value.len() != want.value.len() {
+            return Err(format!("{what}: {} images, want {}", got.value.len(), want.value.len()));
+        }
+        for (g, w) in got.value.iter_mut().zip(want.value.iter_mut()) {
+            let (Some(ferroflow_proto::summary::value::Value::Image(gi)), Some(ferroflow_proto::summary::value::Value::Image(wi))) =
+                (g.value.as_mut(), w.value.as_mut())
+            else {
+                return Err(format!("{what}: {} is not an image in both", w.tag));
+            };
+            let (gp, wp) = (decode_png(&gi.encoded_image_string), decode_png(&wi.encoded_image_string));
+            if gp != wp {
+                return Err(format!("{what}: {} decodes to {gp:?}, want {wp:?}", w.tag));
+            }
+            gi.encoded_image_string = Default::default();
+            wi.encoded_image_string = Default::default();
+        }
+        if got != want {
+            return Err(format!("{what}: {got:?}, want {want:?}"));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn image_oracle_cases() {
+        assert!(crate::array::oracle::run_cases_compared("summary.json", &["ImageSummary"], &same_image_summary) >= 7);
     }
 
     #[test]

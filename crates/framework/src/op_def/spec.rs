@@ -329,8 +329,35 @@ fn parse_scalar(kind: &AttrKind, s: &str, spec: &str) -> Result<Value, String> {
         }),
         AttrKind::String => Value::S(parse_string(s, spec)?.into_bytes().into()),
         AttrKind::Shape => Value::Shape(parse_shape(s, spec)?),
+        AttrKind::Tensor => Value::Tensor(parse_tensor_text(s, spec)?),
         other => return Err(bad(spec, &format!("no defaults for attrs of kind {}", other.name()))),
     })
+}
+
+/// A tensor default in the text format TF's op registrations write it in:
+/// `{ dtype: DT_UINT8 tensor_shape: { dim { size: 4 } } int_val: 255 int_val: 0 }` (dtype, shape,
+/// and `int_val`/`float_val` elements).
+fn parse_tensor_text(s: &str, spec: &str) -> Result<ferroflow_proto::TensorProto, String> {
+    let spaced = s.replace(['{', '}', ':'], " ");
+    let mut tokens = spaced.split_whitespace();
+    let mut tensor = ferroflow_proto::TensorProto::default();
+    let mut shape = TensorShapeProto::default();
+    while let Some(field) = tokens.next() {
+        if matches!(field, "tensor_shape" | "dim") {
+            continue;
+        }
+        let value = tokens.next().ok_or_else(|| bad(spec, &format!("tensor default: no value for {field}")))?;
+        let number = |what: &str| bad(spec, &format!("tensor default: bad {what} {value}"));
+        match field {
+            "dtype" => tensor.dtype = DataType::from_str_name(value).ok_or_else(|| number("dtype"))? as i32,
+            "size" => shape.dim.push(tensor_shape_proto::Dim { size: value.parse().map_err(|_| number("size"))?, name: String::new() }),
+            "int_val" => tensor.int_val.push(value.parse().map_err(|_| number("int_val"))?),
+            "float_val" => tensor.float_val.push(value.parse().map_err(|_| number("float_val"))?),
+            other => return Err(bad(spec, &format!("tensor default: unsupported field {other}"))),
+        }
+    }
+    tensor.tensor_shape = Some(shape);
+    Ok(tensor)
 }
 
 fn parse_default(kind: &AttrKind, s: &str, spec: &str) -> Result<AttrValue, String> {
@@ -386,6 +413,19 @@ mod tests {
         assert!(matches!(a.default.unwrap().value, Some(Value::Shape(s)) if s.unknown_rank));
         let a = parse_attr("container: string = ''").unwrap();
         assert_eq!(a.default.unwrap().value, Some(Value::S(Vec::new().into())));
+        let a = parse_attr(
+            "bad_color: tensor = { dtype: DT_UINT8 tensor_shape: { dim { size: 4 } } int_val: 255 int_val: 0 int_val: 0 int_val: 255 }",
+        )
+        .unwrap();
+        match a.default.unwrap().value {
+            Some(Value::Tensor(t)) => {
+                assert_eq!((t.dtype, t.int_val), (DataType::DtUint8 as i32, vec![255, 0, 0, 255]));
+                assert_eq!(t.tensor_shape.unwrap().dim.iter().map(|d| d.size).collect::<Vec<_>>(), vec![4]);
+            }
+            v => panic!("{v:?}"),
+        }
+        assert!(parse_attr("t: tensor = { dtype: DT_FLOAT float_val: x }").is_err());
+        assert!(parse_attr("t: tensor = { dtype: DT_NOPE }").is_err());
         let a = parse_attr("Tin: list(type) >= 0").unwrap();
         assert_eq!((a.kind, a.minimum), (AttrKind::List(Box::new(AttrKind::Type)), Some(0)));
         let a = parse_attr("dtypes: list({float, int64})").unwrap();

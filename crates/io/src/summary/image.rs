@@ -41,7 +41,7 @@ impl ImageBatch {
 }
 
 /// Checks `bad_color` as `ImageSummary`'s constructor does: a uint8 vector.
-pub(crate) fn check_bad_color(bad_color: &Tensor) -> Result<()> {
+pub fn check_bad_color(bad_color: &Tensor) -> Result<()> {
     if bad_color.dtype() != DType::UInt8 {
         return Err(Error::invalid_argument(format!("bad_color must be uint8, got {}", bad_color.dtype())));
     }

@@ -5,6 +5,7 @@
 //! no shared state: each call reads the file afresh, so tests using it may run in parallel.
 
 use crate::testutil::{NodeBuilder, assert_tensor_close, node, run, tensor_from_json};
+use ferroflow_framework::Tensor;
 use ferroflow_proto::{AttrValue, TensorShapeProto, attr_value};
 use serde_json::Value;
 
@@ -58,6 +59,18 @@ pub(crate) fn with_attr(n: NodeBuilder, name: &str, v: &Value) -> NodeBuilder {
 /// Runs every case of `file` whose op is in `ops`, comparing floats within `rtol`; panics listing
 /// every failing case. Returns the number of cases run.
 pub(crate) fn run_cases(file: &str, ops: &[&str], rtol: f64) -> usize {
+    run_cases_compared(file, ops, &|got, want, what| {
+        std::panic::catch_unwind(|| assert_tensor_close(got, want, rtol, what))
+            .map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_else(|| format!("{what}: mismatch")))
+    })
+}
+
+/// How an output is compared with TF's: `Err` says how they differ.
+pub(crate) type Compare<'a> = &'a (dyn Fn(&Tensor, &Tensor, &str) -> Result<(), String> + std::panic::RefUnwindSafe);
+
+/// [`run_cases`] with outputs compared by `compare` (for outputs equal in meaning but not in
+/// bytes, as PNG streams from two encoders).
+pub(crate) fn run_cases_compared(file: &str, ops: &[&str], compare: Compare<'_>) -> usize {
     let doc = load(file);
     let mut failures = Vec::new();
     let mut count = 0;
@@ -79,7 +92,7 @@ pub(crate) fn run_cases(file: &str, ops: &[&str], rtol: f64) -> usize {
         let result = std::panic::catch_unwind(|| run(n, inputs));
         let outcome = match result {
             Err(_) => Err(format!("{name}: kernel panicked")),
-            Ok(got) => check(name, case, got, rtol),
+            Ok(got) => check(name, case, got, compare),
         };
         if let Err(msg) = outcome {
             failures.push(msg);
@@ -93,8 +106,8 @@ pub(crate) fn run_cases(file: &str, ops: &[&str], rtol: f64) -> usize {
 fn check(
     name: &str,
     case: &Value,
-    got: ferroflow_framework::Result<Vec<ferroflow_framework::Tensor>>,
-    rtol: f64,
+    got: ferroflow_framework::Result<Vec<Tensor>>,
+    compare: Compare<'_>,
 ) -> Result<(), String> {
     if let Some(err) = case.get("error") {
         let code = err["code"].as_str().unwrap();
@@ -113,9 +126,7 @@ fn check(
         return Err(format!("{name}: {} outputs, want {}", got.len(), want.len()));
     }
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        let what = format!("{name} output {i}");
-        std::panic::catch_unwind(|| assert_tensor_close(g, w, rtol, &what))
-            .map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_else(|| format!("{what}: mismatch")))?;
+        compare(g, w, &format!("{name} output {i}"))?;
     }
     Ok(())
 }
