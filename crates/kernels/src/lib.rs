@@ -31,6 +31,7 @@ pub mod sendrecv;
 pub mod stack;
 pub mod strings;
 pub mod summary;
+pub(crate) mod tensor_text;
 pub mod tensor_array;
 pub mod tensor_list;
 pub(crate) mod tensor_ops;

@@ -4,15 +4,14 @@
 //! `OptionalHasValue`, `OptionalGetValue`, with TF's semantics and messages. Optionals cross tasks
 //! in TF's wire form (a one-byte `has_value` metadata and the component tensors).
 //!
-//! Also TF's `Tensor::DebugString`, which error messages about variants quote.
-//!
 //! Concurrency: kernels are stateless; optionals are immutable and shared.
 
 use crate::array::kernel;
 use crate::tensor_ops::{add_tensors, zeros_like_tensor};
+use crate::tensor_text::tensor_debug_string;
 use ferroflow_framework::variant::{Variant, VariantValue};
 use ferroflow_framework::{
-    Cost, DType, Error, Kernel, KernelInit, OpRegistry, PartialTensorShape, Result, Tensor, tensor_from_proto, tensor_to_proto,
+    Cost, Error, Kernel, KernelInit, OpRegistry, PartialTensorShape, Result, Tensor, tensor_from_proto, tensor_to_proto,
 };
 use ferroflow_proto::VariantTensorDataProto;
 
@@ -203,131 +202,13 @@ fn get_value(init: &KernelInit<'_>) -> Result<Kernel> {
     }))
 }
 
-// ---------------------------------------------------------------------------------------------
-// TF's Tensor::DebugString
-
-/// `Tensor<type: float shape: [2] values: 0.5 1>`, as TF's `Tensor::DebugString` (at most three
-/// values, nested in brackets by dimension).
-pub(crate) fn tensor_debug_string(t: &Tensor) -> String {
-    format!("Tensor<type: {} shape: {} values: {}>", t.dtype(), t.shape(), summarize(t, 3))
-}
-
-/// `%g` with `precision` significant digits, as C's printf writes it.
-fn fmt_g(x: f64, precision: usize) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let sci = format!("{:.*e}", precision - 1, x);
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let trim = |s: &str| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s.to_string() };
-    if exp < -4 || exp >= precision as i32 {
-        format!("{}e{}{:02}", trim(mantissa), if exp < 0 { '-' } else { '+' }, exp.abs())
-    } else {
-        trim(&format!("{:.*}", (precision as i32 - 1 - exp).max(0) as usize, x))
-    }
-}
-
-/// TF's `FloatToBuffer`/`DoubleToBuffer`: the shorter precision when it reads back exactly.
-fn fmt_float(x: f64, is_f32: bool) -> String {
-    let (short, long) = if is_f32 { (6, 9) } else { (15, 17) };
-    let s = fmt_g(x, short);
-    let exact = if is_f32 { s.parse::<f32>().ok() == Some(x as f32) } else { s.parse::<f64>().ok() == Some(x) };
-    if exact || x.is_nan() || x.is_infinite() { s } else { fmt_g(x, long) }
-}
-
-fn element_strings(t: &Tensor, limit: usize) -> Vec<String> {
-    let take = |v: Vec<String>| v.into_iter().take(limit).collect::<Vec<_>>();
-    match t.dtype() {
-        DType::Float => take(t.values::<f32>().map(|v| v.iter().take(limit).map(|&x| fmt_float(x as f64, true)).collect()).unwrap_or_default()),
-        DType::Double => take(t.values::<f64>().map(|v| v.iter().take(limit).map(|&x| fmt_float(x, false)).collect()).unwrap_or_default()),
-        DType::Bool => take(t.bools().map(|v| v.iter().take(limit).map(|&b| (b as u8).to_string()).collect()).unwrap_or_default()),
-        DType::String => take(
-            t.strings()
-                .map(|v| v.iter().take(limit).map(|b| String::from_utf8_lossy(b).escape_default().to_string()).collect())
-                .unwrap_or_default(),
-        ),
-        DType::Variant => take(t.variants().map(|v| v.iter().take(limit).map(|x| format!("<{}>", x.0.debug_string())).collect()).unwrap_or_default()),
-        DType::Resource => vec!["?".to_string(); limit],
-        d => ferroflow_framework::dispatch!(int, d, T => take(t.values::<T>().map(|v| v.iter().take(limit).map(|x| x.to_string()).collect()).unwrap_or_default()), Vec::new()),
-    }
-}
-
-/// TF's `SummarizeValue(max_entries)` (not the `print_v2` form).
-pub(crate) fn summarize(t: &Tensor, max_entries: usize) -> String {
-    let n = t.num_elements();
-    let limit = max_entries.min(n);
-    let elems = element_strings(t, limit);
-    let mut out = String::new();
-    let dims = t.dims();
-    let regular = !matches!(t.dtype(), DType::Variant | DType::Resource);
-    if dims.is_empty() || !regular {
-        out.push_str(&elems.join(" "));
-    } else {
-        let mut next = 0;
-        print_dim(0, dims, limit, &elems, &mut next, &mut out);
-    }
-    if n > limit {
-        out.push_str("...");
-    }
-    out
-}
-
-/// TF's `PrintOneDim`: nested brackets, one level per dimension, until `limit` elements are out.
-fn print_dim(dim: usize, dims: &[i64], limit: usize, elems: &[String], next: &mut usize, out: &mut String) {
-    if *next >= limit {
-        return;
-    }
-    let count = dims[dim] as usize;
-    if dim == dims.len() - 1 {
-        for i in 0..count {
-            if *next >= limit {
-                if dim != 0 {
-                    out.push_str("...");
-                }
-                return;
-            }
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push_str(&elems[*next]);
-            *next += 1;
-        }
-        return;
-    }
-    for _ in 0..count {
-        let opened = *next < limit;
-        if opened {
-            out.push('[');
-        }
-        print_dim(dim + 1, dims, limit, elems, next, out);
-        if *next < limit || opened {
-            out.push(']');
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn debug_strings_read_like_tensorflow() {
+    fn debug_strings_name_the_optional_values() {
         let t = Tensor::from_vec(vec![2], vec![0.5f32, 1.0]).unwrap();
-        assert_eq!(tensor_debug_string(&t), "Tensor<type: float shape: [2] values: 0.5 1>");
-        let i = Tensor::from_vec(vec![1], vec![1i32]).unwrap();
-        assert_eq!(tensor_debug_string(&i), "Tensor<type: int32 shape: [1] values: 1>");
-        let m = Tensor::from_vec(vec![2, 2], vec![1i64, 2, 3, 4]).unwrap();
-        assert_eq!(summarize(&m, 3), "[1 2][3...]...");
-        assert_eq!(fmt_float(0.1f32 as f64, true), "0.1");
-        assert_eq!(fmt_float(1e7, true), "1e+07");
-        assert_eq!(fmt_float(1.0 / 3.0, false), "0.33333333333333331");
         let o = OptionalValue(Some(vec![t]));
         assert_eq!(
             Variant::new(o).debug_string(),

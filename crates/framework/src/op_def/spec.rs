@@ -263,7 +263,14 @@ fn parse_string(s: &str, spec: &str) -> Result<String, String> {
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
-            out.push(chars.next().ok_or_else(|| bad(spec, "dangling escape"))?);
+            // C escapes, as TF unescapes its op registrations' defaults (`end: string = '\\n'`).
+            out.push(match chars.next().ok_or_else(|| bad(spec, "dangling escape"))? {
+                'n' => '\n',
+                't' => '\t',
+                'r' => '\r',
+                '0' => '\0',
+                other => other,
+            });
         } else {
             out.push(c);
         }

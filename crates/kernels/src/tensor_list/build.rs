@@ -260,7 +260,7 @@ fn set_item(init: &KernelInit<'_>) -> Result<Kernel> {
         check_dtype(dtype, l)?;
         let index_t = ctx.input(1);
         let index = scalar_i32(index_t, || {
-            format!("Expected argument 1 to be a scalar. Received{}", crate::optional::tensor_debug_string(index_t))
+            format!("Expected argument 1 to be a scalar. Received{}", crate::tensor_text::tensor_debug_string(index_t))
         })?;
         let len = l.tensors.len();
         let in_range = index >= 0 && (index as usize) < len;
