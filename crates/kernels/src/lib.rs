@@ -27,6 +27,7 @@ pub mod reduction;
 pub mod ref_update;
 pub mod ref_variable;
 pub mod segment;
+mod scan;
 pub mod sendrecv;
 pub mod stack;
 pub mod strings;
@@ -51,6 +52,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     cwise::register(reg);
     reduction::register(reg);
     segment::register(reg);
+    scan::register(reg);
     matmul::register(reg);
     nn::register(reg);
     random::register(reg);

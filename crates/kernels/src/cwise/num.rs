@@ -50,6 +50,8 @@ pub(crate) trait Float: Num {
     fn div(self, o: Self) -> Self;
     fn exp(self) -> Self;
     fn ln(self) -> Self;
+    /// `ln(1 + x)`, accurate near 0.
+    fn ln_1p(self) -> Self;
     fn sqrt(self) -> Self;
     fn tanh(self) -> Self;
     fn floor(self) -> Self;
@@ -269,6 +271,10 @@ macro_rules! float {
             #[inline(always)]
             fn ln(self) -> Self {
                 <$t>::ln(self)
+            }
+            #[inline(always)]
+            fn ln_1p(self) -> Self {
+                <$t>::ln_1p(self)
             }
             #[inline(always)]
             fn sqrt(self) -> Self {
