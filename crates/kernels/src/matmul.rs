@@ -126,8 +126,83 @@ fn gemm_real<T: Real>(a: &[T], b: &[T], d: Mnk) -> Result<Vec<T>> {
     Ok(out)
 }
 
+/// A matrix operand addressed through strides: element (i, j) is `data[i * rows + j * cols]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a, T> {
+    pub data: &'a [T],
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl<T> Strided<'_, T> {
+    /// Whether every element of an `r x c` matrix lies inside `data`.
+    fn covers(&self, r: usize, c: usize) -> bool {
+        r == 0 || c == 0 || (r - 1) * self.rows + (c - 1) * self.cols < self.data.len()
+    }
+}
+
+/// `dst (+)= a x b` for an `m x k` operand `a` and a `k x n` operand `b`, both strided, into the
+/// `m x n` matrix at the start of `dst` whose rows are `dst_rows` apart. With `accumulate` the
+/// product is added to `dst`, else it replaces it. `parallel` lets gemm split the product over
+/// rayon's pool (callers that already run one product per pool thread pass false).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_strided<T: Real>(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [T],
+    dst_rows: usize,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    accumulate: bool,
+    parallel: bool,
+) -> Result<()> {
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if !a.covers(m, k) || !b.covers(k, n) || n > dst_rows || (m - 1) * dst_rows + n > dst.len() {
+        return Err(Error::internal("gemm operands do not fit their buffers"));
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.chunks_mut(dst_rows).take(m).for_each(|r| r[..n].fill(T::ZERO));
+        }
+        return Ok(());
+    }
+    let par = if parallel && m.saturating_mul(n).saturating_mul(k) >= PAR_FLOPS && rayon::current_num_threads() > 1 {
+        gemm::Parallelism::Rayon(0)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the bounds of all three matrices under their strides were checked above, `dst` is
+    // borrowed exclusively, and T is f32 or f64 (the only `Real` types). dst = alpha * dst + beta
+    // * a * b, reading dst only when accumulating.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_rows as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.cols as isize,
+            a.rows as isize,
+            b.data.as_ptr(),
+            b.cols as isize,
+            b.rows as isize,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+    Ok(())
+}
+
 /// A zeroed `m x n` output, RESOURCE_EXHAUSTED when it cannot be allocated.
-fn zeroed<T: Num>(m: usize, n: usize) -> Result<Vec<T>> {
+pub(crate) fn zeroed<T: Num>(m: usize, n: usize) -> Result<Vec<T>> {
     let len = m.checked_mul(n).filter(|&l| l <= isize::MAX as usize / std::mem::size_of::<T>().max(1));
     let mut out = Vec::new();
     len.and_then(|l| out.try_reserve_exact(l).ok()).ok_or_else(|| {

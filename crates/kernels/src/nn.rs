@@ -7,8 +7,12 @@
 //! Numerics follow TF: softmax and the cross-entropies subtract each row's maximum first.
 
 mod activation;
+mod batch_norm;
 mod bias;
+mod conv;
+mod pool;
 mod softmax;
+mod window;
 
 pub(crate) use activation::Activation;
 
@@ -17,6 +21,9 @@ use rayon::prelude::*;
 
 pub(crate) fn register(reg: &mut OpRegistry) {
     activation::register(reg);
+    batch_norm::register(reg);
+    conv::register(reg);
+    pool::register(reg);
     bias::register(reg);
     softmax::register(reg);
 }
@@ -232,5 +239,28 @@ mod tests {
         assert_eq!((-100.0f32).exp_fast(), 0.0);
         assert_eq!(f32::INFINITY.exp_fast(), f32::INFINITY);
         assert!(f32::NAN.exp_fast().is_nan());
+    }
+}
+
+#[cfg(test)]
+mod cnn_oracle {
+    #[test]
+    fn tf_oracle_cases() {
+        let ops = [
+            "Conv2D",
+            "Conv2DBackpropInput",
+            "Conv2DBackpropFilter",
+            "MaxPool",
+            "MaxPoolV2",
+            "MaxPoolGrad",
+            "AvgPool",
+            "AvgPoolGrad",
+            "FusedBatchNorm",
+            "FusedBatchNormV3",
+            "FusedBatchNormGrad",
+            "FusedBatchNormGradV3",
+            "ShapeN",
+        ];
+        assert!(crate::array::oracle::run_cases("cnn.json", &ops, 1e-4) >= 180);
     }
 }

@@ -67,6 +67,14 @@ pub(super) fn register(reg: &mut OpRegistry) {
         .attr("out_type: {int32, int64} = DT_INT32")
         .cost(Cost::Trivial)
         .kernel(shape_op);
+    reg.op("ShapeN")
+        .input("input: N * T")
+        .output("output: N * out_type")
+        .attr("N: int >= 1")
+        .attr("T: type")
+        .attr("out_type: {int32, int64} = DT_INT32")
+        .cost(Cost::Trivial)
+        .kernel(shape_n_op);
     reg.op("Size")
         .input("input: T")
         .output("output: out_type")
@@ -165,23 +173,41 @@ fn out_type(init: &KernelInit<'_>) -> Result<DType> {
     type_attr_or(init, "out_type", DType::Int32, &[DType::Int32, DType::Int64])
 }
 
+/// The dims of a shape as a vector tensor of `out` (int32 or int64).
+fn shape_tensor(dims: &[i64], out: DType) -> Result<Tensor> {
+    let n = dims.len() as i64;
+    if out == DType::Int32 {
+        let mut v = Vec::with_capacity(dims.len());
+        for (i, &d) in dims.iter().enumerate() {
+            let d32 = i32::try_from(d)
+                .map_err(|_| Error::invalid_argument(format!("Shape output type is 32-bit  but dim {i} is {d}")))?;
+            v.push(d32);
+        }
+        Tensor::from_vec(vec![n], v)
+    } else {
+        Tensor::from_vec(vec![n], dims.to_vec())
+    }
+}
+
 fn shape_op(init: &KernelInit<'_>) -> Result<Kernel> {
     let out = out_type(init)?;
     Ok(kernel(1, move |ctx| {
-        let dims = ctx.input(0).dims();
-        let n = dims.len() as i64;
-        let t = if out == DType::Int32 {
-            let mut v = Vec::with_capacity(dims.len());
-            for (i, &d) in dims.iter().enumerate() {
-                let d32 = i32::try_from(d)
-                    .map_err(|_| Error::invalid_argument(format!("Shape output type is 32-bit  but dim {i} is {d}")))?;
-                v.push(d32);
-            }
-            Tensor::from_vec(vec![n], v)?
-        } else {
-            Tensor::from_vec(vec![n], dims.to_vec())?
-        };
+        let t = shape_tensor(ctx.input(0).dims(), out)?;
         ctx.set_output(0, t);
+        Ok(())
+    }))
+}
+
+/// `ShapeN`: the shape of each of its N inputs.
+fn shape_n_op(init: &KernelInit<'_>) -> Result<Kernel> {
+    let out = out_type(init)?;
+    let n = init.attrs.get_int("N")?.max(0) as usize;
+    init.expect_inputs(n)?;
+    Ok(kernel(n, move |ctx| {
+        for i in 0..n {
+            let t = shape_tensor(ctx.input(i).dims(), out)?;
+            ctx.set_output(i, t);
+        }
         Ok(())
     }))
 }

@@ -53,6 +53,8 @@ pub(crate) trait Float: Num {
     /// `ln(1 + x)`, accurate near 0.
     fn ln_1p(self) -> Self;
     fn sqrt(self) -> Self;
+    /// The nearest value of this type to `v`.
+    fn from_f64(v: f64) -> Self;
     fn tanh(self) -> Self;
     fn floor(self) -> Self;
 }
@@ -271,6 +273,10 @@ macro_rules! float {
             #[inline(always)]
             fn ln(self) -> Self {
                 <$t>::ln(self)
+            }
+            #[inline(always)]
+            fn from_f64(v: f64) -> Self {
+                v as $t
             }
             #[inline(always)]
             fn ln_1p(self) -> Self {
