@@ -18,6 +18,7 @@ pub(crate) mod num;
 mod binary;
 mod cast;
 mod fastmath;
+mod math;
 mod select;
 mod unary;
 
@@ -31,6 +32,7 @@ use std::borrow::Cow;
 pub(crate) fn register(reg: &mut OpRegistry) {
     binary::register(reg);
     unary::register(reg);
+    math::register(reg);
     select::register(reg);
     cast::register(reg);
 }

@@ -59,7 +59,7 @@ impl<F> RealBinary for F where
 }
 
 /// Implemented by ops defined for the float types.
-trait FloatBinary: BinaryFn<f32> + BinaryFn<f64> {}
+pub(super) trait FloatBinary: BinaryFn<f32> + BinaryFn<f64> {}
 impl<F> FloatBinary for F where F: BinaryFn<f32> + BinaryFn<f64> {}
 
 macro_rules! num_op {
@@ -303,12 +303,12 @@ fn real<F: RealBinary>(init: &KernelInit<'_>, op_def: &[DType], cpu: &[DType]) -
     build(init, dtype, pick_real::<F>(dtype))
 }
 
-fn float<F: FloatBinary>(init: &KernelInit<'_>, op_def: &[DType]) -> Result<Kernel> {
+pub(super) fn float<F: FloatBinary>(init: &KernelInit<'_>, op_def: &[DType]) -> Result<Kernel> {
     let dtype = type_attr(init, "T", op_def, FLOATS)?;
     build(init, dtype, pick_float::<F>(dtype))
 }
 
-fn grad<F: FloatBinary>(init: &KernelInit<'_>) -> Result<Kernel> {
+pub(super) fn grad<F: FloatBinary>(init: &KernelInit<'_>) -> Result<Kernel> {
     let dtype = type_attr(init, "T", FLOATS, FLOATS)?;
     build_with(init, dtype, pick_float::<F>(dtype), None, true)
 }

@@ -15,11 +15,11 @@ use DType::{Double as F64, Float as F32, Int8 as I8, Int16 as I16, Int32 as I32,
 use DType::{UInt8 as U8, UInt16 as U16, UInt32 as U32, UInt64 as U64};
 
 /// An element-wise unary function over element type `T` (same output type).
-trait UnaryFn<T>: 'static {
+pub(super) trait UnaryFn<T>: 'static {
     fn call(x: T) -> T;
 }
 
-trait RealUnary:
+pub(super) trait RealUnary:
     UnaryFn<f32>
     + UnaryFn<f64>
     + UnaryFn<i8>
@@ -46,7 +46,7 @@ impl<F> RealUnary for F where
 {
 }
 
-trait FloatUnary: UnaryFn<f32> + UnaryFn<f64> {}
+pub(super) trait FloatUnary: UnaryFn<f32> + UnaryFn<f64> {}
 impl<F> FloatUnary for F where F: UnaryFn<f32> + UnaryFn<f64> {}
 
 macro_rules! unary_op {
@@ -109,17 +109,17 @@ fn build(init: &KernelInit<'_>, dtype: DType, f: Option<UnFn>) -> Result<Kernel>
     Ok(Kernel::sync(UnaryKernel { dtype, f }, 1))
 }
 
-fn real<F: RealUnary>(init: &KernelInit<'_>, types: &[DType]) -> Result<Kernel> {
+pub(super) fn real<F: RealUnary>(init: &KernelInit<'_>, types: &[DType]) -> Result<Kernel> {
     let dtype = type_attr(init, "T", types, types)?;
     build(init, dtype, dispatch!(real, dtype, T => Some(run::<T, F> as UnFn), None))
 }
 
-fn float<F: FloatUnary>(init: &KernelInit<'_>, op_def: &[DType]) -> Result<Kernel> {
+pub(super) fn float<F: FloatUnary>(init: &KernelInit<'_>, op_def: &[DType]) -> Result<Kernel> {
     let dtype = type_attr(init, "T", op_def, FLOATS)?;
     build(init, dtype, dispatch!(float, dtype, T => Some(run::<T, F> as UnFn), None))
 }
 
-const SIGNED: &[DType] = &[F32, F64, I8, I16, I32, I64];
+pub(super) const SIGNED: &[DType] = &[F32, F64, I8, I16, I32, I64];
 const SQUARE: &[DType] = &[F32, F64, I8, I16, I32, I64, U8, U16, U32, U64];
 
 pub(super) fn register(reg: &mut OpRegistry) {

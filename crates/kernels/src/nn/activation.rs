@@ -70,6 +70,27 @@ pub(super) fn register(reg: &mut OpRegistry) {
         .kernel(|init| grad_float(init, "EluGrad", |t, g, y, _| {
         dispatch!(float, t, T => binary::<T>(g, y, |g, y| if y < T::ZERO { g * (y + T::ONE) } else { g }), unsupported(t))
     }));
+    reg.op("SoftplusGrad")
+        .input("gradients: T")
+        .input("features: T")
+        .output("backprops: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| grad_float(init, "SoftplusGrad", |t, g, x, _| {
+        dispatch!(float, t, T => binary::<T>(g, x, |g, x| g / (T::ONE + (T::ZERO - x).exp_fast())), unsupported(t))
+    }));
+    reg.op("SoftsignGrad")
+        .input("gradients: T")
+        .input("features: T")
+        .output("backprops: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| grad_float(init, "SoftsignGrad", |t, g, x, _| {
+        dispatch!(float, t, T => binary::<T>(g, x, |g, x| {
+            let d = T::ONE + if x < T::ZERO { T::ZERO - x } else { x };
+            g / (d * d)
+        }), unsupported(t))
+    }));
     reg.op("LeakyReluGrad")
         .input("gradients: T")
         .input("features: T")
@@ -239,6 +260,11 @@ impl Activation {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn softplus_and_softsign_gradients_match_tf() {
+        assert!(crate::array::oracle::run_cases("math.json", &["SoftplusGrad", "SoftsignGrad"], 1e-5) >= 5);
+    }
+
     #[test]
     fn oracle_cases() {
         crate::array::oracle::run_cases(
