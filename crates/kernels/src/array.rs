@@ -16,6 +16,7 @@ mod concat_offset;
 mod concat;
 pub(crate) mod elems;
 mod gather;
+pub(crate) use gather::gather as gather_along;
 mod gather_nd;
 mod misc;
 mod one_hot;
@@ -30,6 +31,7 @@ mod split;
 mod strided;
 mod topk;
 mod transpose;
+mod unique;
 mod where_true;
 
 use ferroflow_framework::{Error, Kernel, OpRegistry, OpKernel, OpKernelContext, Result, Tensor, TensorShape};
@@ -53,6 +55,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     split::register(reg);
     topk::register(reg);
     where_true::register(reg);
+    unique::register(reg);
 }
 
 /// A kernel whose compute step is a closure (captured state is the kernel's, immutable).

@@ -26,6 +26,7 @@ pub mod random;
 pub mod reduction;
 pub mod ref_update;
 pub mod ref_variable;
+mod resource_sparse;
 pub mod segment;
 mod scan;
 pub mod sendrecv;
@@ -60,6 +61,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     training::register(reg);
     ref_variable::register(reg);
     ref_update::register(reg);
+    resource_sparse::register(reg);
     sendrecv::register(reg);
     stack::register(reg);
     tensor_list::register(reg);

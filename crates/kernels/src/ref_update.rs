@@ -640,6 +640,10 @@ mod tests {
                 })
                 .collect();
             let mut n = node(op).name(name).attr_type("T", testutil::dtype_by_name(case["dtype"].as_str().unwrap()));
+            if args.contains(&"indices") {
+                let first = tensor_from_json(&case["steps"][0]["args"]["indices"]);
+                n = n.attr_type("Tindices", first.dtype());
+            }
             for (k, v) in case["attrs"].as_object().unwrap() {
                 n = n.attr_bool(k, v.as_bool().unwrap());
             }

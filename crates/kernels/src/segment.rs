@@ -1,6 +1,6 @@
 //! Summing and stitching ops: `AddN` (element-wise sum of N same-shape tensors),
 //! `UnsortedSegmentSum` (rows of `data` summed into the segment each row's id names) and
-//! `DynamicStitch` (rows of N data tensors interleaved into one by their int32 indices), with
+//! `DynamicStitch` and `ParallelDynamicStitch` (rows of N data tensors interleaved into one by their int32 indices), with
 //! TensorFlow 2.21's semantics and error messages: negative segment ids are dropped, ids at or past
 //! `num_segments` are INVALID_ARGUMENT, and when stitch indices repeat the later one wins.
 //!
@@ -34,6 +34,16 @@ pub(crate) fn register(reg: &mut OpRegistry) {
         .attr("Tnumsegments: {int32, int64} = DT_INT32")
         .kernel(unsorted_segment_sum);
     reg.op("DynamicStitch")
+        .input("indices: N * int32")
+        .input("data: N * T")
+        .output("merged: T")
+        .attr("N: int >= 1")
+        .attr("T: type")
+        .cost(Cost::InputElements)
+        .kernel(dynamic_stitch);
+    // The parallel form merges the same way; TF leaves duplicate indices' winner unspecified for
+    // it, and this one keeps the later, as DynamicStitch does.
+    reg.op("ParallelDynamicStitch")
         .input("indices: N * int32")
         .input("data: N * T")
         .output("merged: T")

@@ -424,7 +424,7 @@ mod tests {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/training.json")).unwrap();
         let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
         let cases = doc["training"].as_array().unwrap();
-        assert!(cases.len() > 50);
+        assert!(cases.len() > 100);
         for case in cases {
             let name = case["name"].as_str().unwrap();
             let dtype = testutil::dtype_by_name(case["dtype"].as_str().unwrap());
@@ -435,7 +435,14 @@ mod tests {
                 let t = tensor_from_json(t);
                 mgr.lookup_or_create("localhost", slot, || Var::new(t.dtype())).unwrap().set(t);
             }
-            let mut n = node(case["op"].as_str().unwrap()).name(name).attr_type("T", dtype);
+            let op = case["op"].as_str().unwrap();
+            // The scatters name their type `dtype`; ops with indices also take their type.
+            let type_attr = if op.starts_with("ResourceScatter") { "dtype" } else { "T" };
+            let mut n = node(op).name(name).attr_type(type_attr, dtype);
+            if args.contains(&"indices") {
+                let first = tensor_from_json(&case["steps"][0]["args"]["indices"]);
+                n = n.attr_type("Tindices", first.dtype());
+            }
             for (k, v) in case["attrs"].as_object().unwrap() {
                 n = n.attr_bool(k, v.as_bool().unwrap());
             }

@@ -1,0 +1,83 @@
+"""Client programs of embedding models (issue 10): a vocabulary table partitioned over task 1
+(`fixed_size_partitioner`, `embedding_lookup` with both partition strategies) looked up and trained
+from task 0 with sparse gradients, under Adagrad, gradient descent, momentum and Adam; plus the
+stateless pieces (`unique`, `dynamic_partition`, `dynamic_stitch`) on their own.
+"""
+import numpy as np
+import tensorflow as tf
+
+from programs import fresh, on, tolist
+
+v1 = tf.compat.v1
+
+
+def _embedding_model(job, optimizer, strategy):
+    with on(job, 1):
+        table = v1.get_variable("emb_table", [20, 4], initializer=v1.random_uniform_initializer(-1, 1, seed=21),
+                                partitioner=v1.fixed_size_partitioner(3))
+        w = v1.get_variable("emb_w", [4, 1], initializer=v1.glorot_uniform_initializer(seed=22))
+        global_step = v1.train.get_or_create_global_step()
+    with on(job, 0):
+        ids = v1.placeholder(tf.int64, [None, 3])
+        y = v1.placeholder(tf.float32, [None, 1])
+        vectors = v1.nn.embedding_lookup(table, ids, partition_strategy=strategy)
+        pooled = tf.reduce_mean(vectors, axis=1)
+        loss = tf.reduce_mean(tf.square(tf.matmul(pooled, w) - y))
+        train = optimizer.minimize(loss, global_step=global_step)
+    return table, ids, y, loss, train, global_step
+
+
+def _train_embedding(target, job, make_optimizer, strategy):
+    fresh(target)
+    g = tf.Graph()
+    with g.as_default():
+        table, ids, y, loss, train, step = _embedding_model(job, make_optimizer(), strategy)
+        init = v1.global_variables_initializer()
+    rs = np.random.RandomState(5)
+    batches = [(rs.randint(0, 20, size=[6, 3]).astype(np.int64), rs.rand(6, 1).astype(np.float32)) for _ in range(4)]
+    # Repeated ids within a batch exercise the optimizers' deduplication.
+    batches[0][0][1] = batches[0][0][0]
+    with v1.Session(target, graph=g) as s:
+        s.run(init)
+        losses = [float(s.run([loss, train], {ids: i, y: t})[0]) for i, t in batches]
+        parts = [tolist(s.run(p)) for p in table]
+        return [losses, parts, int(s.run(step))]
+
+
+def embedding_adagrad_mod(target, job):
+    return _train_embedding(target, job, lambda: v1.train.AdagradOptimizer(0.5), "mod")
+
+
+def embedding_sgd_div(target, job):
+    return _train_embedding(target, job, lambda: v1.train.GradientDescentOptimizer(0.5), "div")
+
+
+def embedding_momentum_and_adam(target, job):
+    return [_train_embedding(target, job, lambda: v1.train.MomentumOptimizer(0.3, 0.9, use_nesterov=True), "mod"),
+            _train_embedding(target, job, lambda: v1.train.AdamOptimizer(0.05), "div")]
+
+
+def unique_partition_stitch(target, job):
+    """`unique`, `dynamic_partition` and `dynamic_stitch` across tasks, int and string data."""
+    g = tf.Graph()
+    with g.as_default():
+        ids = v1.placeholder(tf.int64, [None])
+        with on(job, 1):
+            uniq, idx = tf.unique(ids)
+            values, _, counts = tf.unique_with_counts(tf.constant(["b", "a", "b", "c", "a", "b"]))
+            parts = tf.dynamic_partition(ids, tf.cast(ids % 3, tf.int32), 3)
+        with on(job, 0):
+            positions = tf.dynamic_partition(tf.range(tf.size(ids)), tf.cast(ids % 3, tf.int32), 3)
+            back = tf.dynamic_stitch(positions, parts)
+    with v1.Session(target, graph=g) as s:
+        out = s.run([uniq, idx, values, counts, parts, back], {ids: [5, 3, 5, 9, 3, 3, 0, 7]})
+    return [tolist(out[0]), tolist(out[1]), [v.decode() for v in out[2]], tolist(out[3]),
+            [tolist(p) for p in out[4]], tolist(out[5])]
+
+
+PROGRAMS = {
+    "embedding_adagrad_mod": embedding_adagrad_mod,
+    "embedding_sgd_div": embedding_sgd_div,
+    "embedding_momentum_and_adam": embedding_momentum_and_adam,
+    "unique_partition_stitch": unique_partition_stitch,
+}
