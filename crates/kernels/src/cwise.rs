@@ -17,6 +17,7 @@ pub(crate) mod num;
 
 mod binary;
 mod cast;
+mod composition;
 mod fastmath;
 mod math;
 mod select;
@@ -33,6 +34,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     binary::register(reg);
     unary::register(reg);
     math::register(reg);
+    composition::register(reg);
     select::register(reg);
     cast::register(reg);
 }

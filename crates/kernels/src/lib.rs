@@ -13,6 +13,7 @@
 //! and TF 2's summary writers), [`strings`] (`StringJoin`, regular expressions).
 
 pub mod array;
+mod batch_matmul;
 pub mod broadcast;
 pub mod checkpoint;
 pub mod control_flow;
@@ -55,6 +56,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     segment::register(reg);
     scan::register(reg);
     matmul::register(reg);
+    batch_matmul::register(reg);
     nn::register(reg);
     random::register(reg);
     variable::register(reg);

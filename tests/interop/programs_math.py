@@ -1,0 +1,57 @@
+"""Client programs of `tf.math` and `tf.linalg` basics (issue 10), split between two tasks: a
+batched attention block (`tf.matmul` of 3-D tensors with broadcasting, softmax) and its gradients,
+and element-wise math (trigonometry, softplus, erf, rounding, guarded divisions, clipping,
+cumulative sums and products, finiteness checks) with gradients.
+"""
+import numpy as np
+import tensorflow as tf
+
+from programs import on, tolist
+
+v1 = tf.compat.v1
+
+
+def batched_attention_gradients(target, job):
+    """softmax(Q K^T / sqrt(d)) V per batch with a broadcast projection, and d loss / d inputs."""
+    g = tf.Graph()
+    with g.as_default():
+        q = v1.placeholder(tf.float32, [2, 5, 4])
+        kv = v1.placeholder(tf.float32, [2, 6, 4])
+        with on(job, 1):
+            proj = tf.constant(np.linspace(-0.5, 0.5, 16, dtype=np.float32).reshape(1, 4, 4))
+            keys = tf.matmul(kv, proj)
+        with on(job, 0):
+            scores = tf.matmul(q, keys, transpose_b=True) / 2.0
+            attended = tf.matmul(tf.nn.softmax(scores), kv)
+            loss = tf.reduce_sum(attended * attended)
+            grads = tf.gradients(loss, [q, kv])
+    rs = np.random.RandomState(8)
+    feed = {q: rs.randn(2, 5, 4).astype(np.float32), kv: rs.randn(2, 6, 4).astype(np.float32)}
+    with v1.Session(target, graph=g) as s:
+        return [tolist(v) for v in s.run([attended, loss] + grads, feed)]
+
+
+def elementwise_math_gradients(target, job):
+    """Math functions on task 1, their gradients through a loss on task 0."""
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float64, [8])
+        with on(job, 1):
+            a = tf.sin(x) * tf.cos(2.0 * x) + tf.math.softplus(x) - tf.math.softsign(x)
+            b = tf.math.erf(x / 3.0) + tf.math.log1p(tf.abs(x)) + tf.math.expm1(-tf.abs(x)) + tf.atan2(x, 1.5)
+            c = tf.math.divide_no_nan(x, tf.round(x)) + tf.math.xlogy(tf.abs(x), tf.abs(x) + 1.0)
+            d = tf.clip_by_value(x, -1.0, 1.5) + tf.math.cumsum(x, exclusive=True) + tf.math.cumprod(x / 4.0, reverse=True)
+        with on(job, 0):
+            total = tf.reduce_sum(a * b + c * d + tf.math.ceil(x) + tf.math.rint(x) + tf.asinh(x) + tf.tanh(x))
+            finite = tf.reduce_all(tf.math.is_finite(tf.stack([a, b, c, d])))
+            grad = tf.gradients(total, x)[0]
+    xs = np.array([-2.5, -1.2, -0.5, 0.0, 0.3, 0.5, 1.5, 3.7])
+    with v1.Session(target, graph=g) as s:
+        out = s.run([a, b, c, d, total, finite, grad], {x: xs})
+    return [tolist(v) for v in out[:5]] + [bool(out[5]), tolist(out[6])]
+
+
+PROGRAMS = {
+    "batched_attention_gradients": batched_attention_gradients,
+    "elementwise_math_gradients": elementwise_math_gradients,
+}
