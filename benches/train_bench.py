@@ -93,14 +93,14 @@ def cnn():
 
 def embedding():
     rs = np.random.RandomState(0)
-    with tf.device(v1.train.replica_device_setter(ps_tasks=2, worker_device=WORKER)):
+    with v1.device(v1.train.replica_device_setter(ps_tasks=2, worker_device=WORKER)):
         table = v1.get_variable("table", [100_000, 64], initializer=v1.random_normal_initializer(seed=1, stddev=0.05),
                                 partitioner=v1.fixed_size_partitioner(2))
         w = v1.get_variable("w", [64, 1], initializer=v1.glorot_uniform_initializer(seed=2))
     with tf.device(WORKER):
         ids = v1.placeholder(tf.int64, [512, 8])
         labels = v1.placeholder(tf.float32, [512, 1])
-        emb = tf.reduce_mean(tf.nn.embedding_lookup(table, ids), axis=1)
+        emb = tf.reduce_mean(v1.nn.embedding_lookup(table, ids), axis=1)
         loss = tf.reduce_mean(tf.square(tf.matmul(emb, w) - labels))
         train = v1.train.AdagradOptimizer(0.1).minimize(loss)
     feed = {ids: rs.randint(0, 100_000, (512, 8)).astype(np.int64), labels: rs.rand(512, 1).astype(np.float32)}

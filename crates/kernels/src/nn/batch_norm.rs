@@ -159,17 +159,26 @@ impl Layout {
         self.outer * self.inner
     }
 
-    /// Per-channel sums of `term(index, channel)` over every element.
-    fn channel_sums(&self, term: impl Fn(usize, usize) -> f64 + Sync) -> Vec<f64> {
+    /// Per-channel sums of `term(x, y, center[channel])` over every element, in f64. The loops
+    /// run over contiguous rows (NHWC: a row holds every channel once; NCHW: a run of one
+    /// channel), so they vectorize.
+    fn channel_sums(&self, x: &[f32], y: &[f32], center: &[f32], term: impl Fn(f32, f32, f32) -> f64 + Sync) -> Vec<f64> {
         let (c, inner) = (self.channels, self.inner);
         let block = c * inner;
         let sum_rows = |rows: std::ops::Range<usize>| {
             let mut s = vec![0.0f64; c];
-            for o in rows {
-                for (ch, acc) in s.iter_mut().enumerate() {
-                    let base = (o * c + ch) * inner;
-                    for i in base..base + inner {
-                        *acc += term(i, ch);
+            let (xs, ys) = (&x[rows.start * block..rows.end * block], &y[rows.start * block..rows.end * block]);
+            if inner == 1 {
+                for (xr, yr) in xs.chunks_exact(c.max(1)).zip(ys.chunks_exact(c.max(1))) {
+                    for (((acc, &a), &b), &m) in s.iter_mut().zip(xr).zip(yr).zip(center) {
+                        *acc += term(a, b, m);
+                    }
+                }
+            } else {
+                for (xr, yr) in xs.chunks_exact(block.max(1)).zip(ys.chunks_exact(block.max(1))) {
+                    for (ch, acc) in s.iter_mut().enumerate() {
+                        let (xc, yc) = (&xr[ch * inner..(ch + 1) * inner], &yr[ch * inner..(ch + 1) * inner]);
+                        *acc += xc.iter().zip(yc).map(|(&a, &b)| term(a, b, center[ch])).sum::<f64>();
                     }
                 }
             }
@@ -185,20 +194,44 @@ impl Layout {
             .reduce(|| vec![0.0; c], |a, b| a.iter().zip(&b).map(|(x, y)| x + y).collect())
     }
 
-    /// `out[i] = f(i, channel of i)` for every element.
-    fn map(&self, out: &mut [f32], f: impl Fn(usize, usize) -> f32 + Sync) {
+    /// `out = f(x, y, p[channel], q[channel], r[channel], s[channel])` for every element, over
+    /// contiguous rows as in [`Layout::channel_sums`].
+    #[allow(clippy::too_many_arguments)]
+    fn map(
+        &self,
+        out: &mut [f32],
+        x: &[f32],
+        y: &[f32],
+        coefs: [&[f32]; 4],
+        f: impl Fn(f32, f32, f32, f32, f32, f32) -> f32 + Sync,
+    ) {
         let (c, inner) = (self.channels, self.inner);
         let block = (c * inner).max(1);
-        let fill = |o: usize, row: &mut [f32]| {
-            for (j, v) in row.iter_mut().enumerate() {
-                let i = o * block + j;
-                *v = f(i, j / inner);
+        let [p, q, r, s] = coefs;
+        let fill = |o: &mut [f32], xr: &[f32], yr: &[f32]| {
+            if inner == 1 {
+                for (((((v, &a), &b), &p), &q), (&r, &s)) in
+                    o.iter_mut().zip(xr).zip(yr).zip(p).zip(q).zip(r.iter().zip(s))
+                {
+                    *v = f(a, b, p, q, r, s);
+                }
+            } else {
+                for ch in 0..c {
+                    let span = ch * inner..(ch + 1) * inner;
+                    let (pc, qc, rc, sc) = (p[ch], q[ch], r[ch], s[ch]);
+                    for ((v, &a), &b) in o[span.clone()].iter_mut().zip(&xr[span.clone()]).zip(&yr[span]) {
+                        *v = f(a, b, pc, qc, rc, sc);
+                    }
+                }
             }
         };
         if out.len() < PARALLEL_THRESHOLD {
-            out.chunks_mut(block).enumerate().for_each(|(o, r)| fill(o, r));
+            out.chunks_mut(block).zip(x.chunks(block)).zip(y.chunks(block)).for_each(|((o, a), b)| fill(o, a, b));
         } else {
-            out.par_chunks_mut(block).enumerate().for_each(|(o, r)| fill(o, r));
+            out.par_chunks_mut(block)
+                .zip(x.par_chunks(block))
+                .zip(y.par_chunks(block))
+                .for_each(|((o, a), b)| fill(o, a, b));
         }
     }
 }
@@ -261,10 +294,26 @@ impl BatchNormKernel {
         let xs = x.values::<f32>()?;
         let (mean, var) = if self.is_training {
             let rest = l.rest() as f64;
-            let mean: Vec<f64> = l.channel_sums(|i, _| xs[i] as f64).iter().map(|s| s / rest).collect();
-            let var: Vec<f64> =
-                l.channel_sums(|i, ch| (xs[i] as f64 - mean[ch]).powi(2)).iter().map(|s| s / rest).collect();
-            (mean.iter().map(|&m| m as f32).collect::<Vec<_>>(), var.iter().map(|&v| v as f32).collect::<Vec<_>>())
+            let zeros = vec![0.0f32; c];
+            let sums = l.channel_sums(&xs, &xs, &zeros, |a, _, _| a as f64);
+            let mean: Vec<f32> = sums.iter().map(|s| (s / rest) as f32).collect();
+            let exact: Vec<f64> = sums.iter().map(|s| s / rest).collect();
+            // Deviations from the mean rounded to float, as the channel sums then see them.
+            let var: Vec<f64> = l
+                .channel_sums(&xs, &xs, &mean, |a, _, m| {
+                    let d = a as f64 - m as f64;
+                    d * d
+                })
+                .iter()
+                .zip(&exact)
+                .zip(&mean)
+                .map(|((s, &e), &m)| {
+                    // Correct for the rounding of the mean: sum (x - e)^2 = sum (x - m)^2 - n (m - e)^2.
+                    let shift = m as f64 - e;
+                    (s / rest - shift * shift).max(0.0)
+                })
+                .collect();
+            (mean, var.iter().map(|&v| v as f32).collect::<Vec<_>>())
         } else {
             (est_mean.clone(), est_var.clone())
         };
@@ -272,7 +321,8 @@ impl BatchNormKernel {
         let mut y = Vec::new();
         y.try_reserve_exact(xs.len()).map_err(|_| Error::resource_exhausted("OOM when allocating batch norm output"))?;
         y.resize(xs.len(), 0.0f32);
-        l.map(&mut y, |i, ch| (xs[i] - mean[ch]) * factor[ch] + offset[ch]);
+        let unused = vec![0.0f32; c];
+        l.map(&mut y, &xs, &xs, [&mean, &factor, &offset, &unused], |a, _, m, k, o, _| (a - m) * k + o);
         let (batch_mean, batch_var) = if self.is_training {
             let rest = l.rest();
             let adjust = rest as f32 / (if rest > 1 { rest - 1 } else { 1 }) as f32;
@@ -318,20 +368,22 @@ impl BatchNormKernel {
         let var = vector(ctx.input(4), "reserve_space_2 (variance)", c)?;
         let (xs, dys) = (x.values::<f32>()?, dy.values::<f32>()?);
         let coef0: Vec<f64> = var.iter().map(|&v| 1.0 / ((v + self.epsilon) as f64).sqrt()).collect();
-        let sum_dy = l.channel_sums(|i, _| dys[i] as f64);
-        let sum_dy_xc = l.channel_sums(|i, ch| dys[i] as f64 * (xs[i] as f64 - mean[ch] as f64));
+        let zeros = vec![0.0f32; c];
+        let sum_dy = l.channel_sums(&dys, &dys, &zeros, |a, _, _| a as f64);
+        let sum_dy_xc = l.channel_sums(&xs, &dys, &mean, |a, b, m| b as f64 * (a as f64 - m as f64));
         let mut dx = Vec::new();
         dx.try_reserve_exact(xs.len()).map_err(|_| Error::resource_exhausted("OOM when allocating batch norm gradient"))?;
         dx.resize(xs.len(), 0.0f32);
         if self.is_training {
             let rest = l.rest().max(1) as f64;
-            l.map(&mut dx, |i, ch| {
-                let xc = xs[i] as f64 - mean[ch] as f64;
-                let k = coef0[ch];
-                (scale[ch] as f64 * k * (dys[i] as f64 - sum_dy[ch] / rest - xc * k * k * sum_dy_xc[ch] / rest)) as f32
-            });
+            // dx = scale * k * (dy - mean(dy) - (x - mean) * k^2 * mean(dy * (x - mean))).
+            let p: Vec<f32> = (0..c).map(|ch| (scale[ch] as f64 * coef0[ch]) as f32).collect();
+            let q: Vec<f32> = sum_dy.iter().map(|s| (s / rest) as f32).collect();
+            let s: Vec<f32> = (0..c).map(|ch| (coef0[ch] * coef0[ch] * sum_dy_xc[ch] / rest) as f32).collect();
+            l.map(&mut dx, &xs, &dys, [&p, &q, &mean, &s], |a, b, p, q, m, s| p * (b - q - (a - m) * s));
         } else {
-            l.map(&mut dx, |i, ch| (dys[i] as f64 * scale[ch] as f64 * coef0[ch]) as f32);
+            let p: Vec<f32> = (0..c).map(|ch| (scale[ch] as f64 * coef0[ch]) as f32).collect();
+            l.map(&mut dx, &xs, &dys, [&p, &zeros, &zeros, &zeros], |_, b, p, _, _, _| b * p);
         }
         let scale_backprop: Vec<f32> = (0..c).map(|ch| (sum_dy_xc[ch] * coef0[ch]) as f32).collect();
         let offset_backprop: Vec<f32> = sum_dy.iter().map(|&s| s as f32).collect();

@@ -153,11 +153,8 @@ impl Geometry {
     /// The valid input cells (offsets of their depth vectors within one image) of output (oy, ox),
     /// in row-major order.
     fn window(&self, oy: usize, ox: usize) -> impl Iterator<Item = usize> + '_ {
-        (0..self.rows.filter).filter_map(move |ky| self.rows.source(oy, ky)).flat_map(move |sy| {
-            (0..self.cols.filter)
-                .filter_map(move |kx| self.cols.source(ox, kx))
-                .map(move |sx| (sy * self.cols.input + sx) * self.depth)
-        })
+        let (ys, xs) = (span(&self.rows, oy), span(&self.cols, ox));
+        ys.flat_map(move |sy| xs.clone().map(move |sx| (sy * self.cols.input + sx) * self.depth))
     }
 
     /// Runs `per_image(input image, output image)` for every image, in parallel.
@@ -192,11 +189,8 @@ fn max_pool<T: Num>(x: &[T], g: &Geometry) -> Result<Vec<T>> {
         for (p, o) in out.chunks_exact_mut(g.depth).enumerate() {
             o.fill(T::MAX_IDENTITY);
             for at in g.window(p / g.cols.output, p % g.cols.output) {
-                o.iter_mut().zip(&img[at..at + g.depth]).for_each(|(m, &v)| {
-                    if v > *m {
-                        *m = v
-                    }
-                });
+                // A select rather than a conditional store, so the loop vectorizes.
+                o.iter_mut().zip(&img[at..at + g.depth]).for_each(|(m, &v)| *m = if v > *m { v } else { *m });
             }
         }
     })
@@ -214,32 +208,41 @@ fn max_pool_grad<T: Num>(x: &[T], dy: &[T], g: &Geometry) -> Result<Vec<T>> {
         return Ok(dx);
     }
     dx.par_chunks_mut(in_image).zip(pairs.par_iter()).for_each(|(dxi, &(img, dyi))| {
-        let mut best: Vec<(T, usize)> = vec![(T::ZERO, usize::MAX); g.depth];
+        // Per channel: the winning value and its offset, updated branch-free so it vectorizes.
+        let mut value: Vec<T> = vec![T::ZERO; g.depth];
+        let mut at_of: Vec<usize> = vec![0; g.depth];
         for (p, grads) in dyi.chunks_exact(g.depth).enumerate() {
-            best.fill((T::ZERO, usize::MAX));
-            for at in g.window(p / g.cols.output, p % g.cols.output) {
-                for (c, b) in best.iter_mut().enumerate() {
-                    let v = img[at + c];
-                    if b.1 == usize::MAX || b.0 < v {
-                        *b = (v, at + c);
-                    }
+            let mut cells = g.window(p / g.cols.output, p % g.cols.output);
+            let Some(first) = cells.next() else { continue };
+            // The first cell always wins at first, NaN or not, as in TF's kernel.
+            value.copy_from_slice(&img[first..first + g.depth]);
+            at_of.iter_mut().enumerate().for_each(|(c, a)| *a = first + c);
+            for at in cells {
+                for (c, ((v, a), &x)) in value.iter_mut().zip(at_of.iter_mut()).zip(&img[at..at + g.depth]).enumerate() {
+                    let take = *v < x;
+                    *v = if take { x } else { *v };
+                    *a = if take { at + c } else { *a };
                 }
             }
-            for (&(_, at), &d) in best.iter().zip(grads) {
-                if at != usize::MAX {
-                    dxi[at] = dxi[at].add(d);
-                }
+            for (&a, &d) in at_of.iter().zip(grads) {
+                dxi[a] = dxi[a].add(d);
             }
         }
     });
     Ok(dx)
 }
 
+/// The input positions output `out` of a (dilation-1) window reads along one dimension.
+fn span(d: &WindowDim, out: usize) -> std::ops::Range<usize> {
+    let start = (out * d.stride) as i64 - d.pad_before as i64;
+    let end = (start + d.filter as i64).min(d.input as i64);
+    let start = start.max(0);
+    if end <= start { 0..0 } else { start as usize..end as usize }
+}
+
 /// The number of valid cells of output (oy, ox)'s window.
 fn valid_cells(g: &Geometry, oy: usize, ox: usize) -> usize {
-    let rows = (0..g.rows.filter).filter(|&k| g.rows.source(oy, k).is_some()).count();
-    let cols = (0..g.cols.filter).filter(|&k| g.cols.source(ox, k).is_some()).count();
-    rows * cols
+    span(&g.rows, oy).len() * span(&g.cols, ox).len()
 }
 
 fn avg_pool<T: Num + crate::cwise::num::Float>(x: &[T], g: &Geometry) -> Result<Vec<T>> {
