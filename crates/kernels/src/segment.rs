@@ -275,8 +275,13 @@ fn stitch(ctx: &mut OpKernelContext<'_>, n: usize, t: DType) -> Result<()> {
     out_dims.extend_from_slice(&data0.dims()[indices0.rank()..]);
     let out_shape = checked_shape(&out_dims)?;
     let inner = prod(&data0.dims()[indices0.rank()..]);
+    // The output's size comes from the largest index a client sent: allocate it fallibly.
+    let elements = out_shape.num_elements();
+    let too_big = || Error::resource_exhausted(format!("OOM when allocating the stitched tensor of shape {out_shape}"));
     let out = if t == DType::String {
-        let mut out = vec![Bytes::new(); out_shape.num_elements()];
+        let mut out: Vec<Bytes> = Vec::new();
+        out.try_reserve_exact(elements).map_err(|_| too_big())?;
+        out.resize(elements, Bytes::new());
         for (v, d) in idx.iter().zip(data) {
             let src = d.strings()?;
             place(&mut out, src, v, inner);
@@ -286,7 +291,10 @@ fn stitch(ctx: &mut OpKernelContext<'_>, n: usize, t: DType) -> Result<()> {
         let size = t
             .size()
             .ok_or_else(|| Error::internal(format!("DynamicStitch: unexpected dtype {t}")))?;
-        let mut out = vec![0u8; out_shape.num_elements() * size];
+        let len = elements.checked_mul(size).ok_or_else(too_big)?;
+        let mut out: Vec<u8> = Vec::new();
+        out.try_reserve_exact(len).map_err(|_| too_big())?;
+        out.resize(len, 0);
         for (v, d) in idx.iter().zip(data) {
             let src = d.raw_bytes().ok_or_else(|| {
                 Error::internal(format!("{} tensor has no flat buffer", d.dtype()))
@@ -518,6 +526,17 @@ mod tests {
             out[0].to_vec::<f32>().unwrap(),
             vec![1., 3., 0., 0., 0., 0., 0., 4.]
         );
+    }
+
+    #[test]
+    fn a_huge_stitch_index_is_resource_exhausted_not_a_crash() {
+        // The output's first dimension is the largest index: 2^31 rows of 2^20 floats.
+        let e = run(
+            stitch(1, DType::Float),
+            vec![Tensor::from_vec(vec![1i64], vec![i32::MAX]).unwrap(), f32s(&[1, 1 << 20], &vec![0.0; 1 << 20])],
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::ResourceExhausted, "{e}");
     }
 
     #[test]
