@@ -75,7 +75,33 @@ def unique_partition_stitch(target, job):
             [tolist(p) for p in out[4]], tolist(out[5])]
 
 
+def embedding_lookup_sparse_combiners(target, job):
+    """`embedding_lookup_sparse` with the sum, mean and sqrtn combiners over a partitioned table
+    on task 1, a loss on task 0, trained with Adagrad; per-step losses and the table."""
+    fresh(target)
+    g = tf.Graph()
+    with g.as_default():
+        with on(job, 1):
+            table = v1.get_variable("sparse_table", [12, 3], initializer=v1.random_uniform_initializer(-1, 1, seed=31),
+                                    partitioner=v1.fixed_size_partitioner(2))
+        with on(job, 0):
+            sp_ids = tf.SparseTensor(indices=[[0, 0], [0, 1], [1, 0], [2, 0], [2, 1], [2, 2]],
+                                     values=tf.constant([3, 7, 11, 0, 3, 5], tf.int64), dense_shape=[3, 3])
+            sp_w = tf.SparseTensor(indices=sp_ids.indices, values=[1.0, 0.5, 2.0, 1.0, 1.0, 0.25], dense_shape=[3, 3])
+            outs = [v1.nn.embedding_lookup_sparse(table, sp_ids, None, combiner=c) for c in ("sum", "mean", "sqrtn")]
+            outs.append(v1.nn.embedding_lookup_sparse(table, sp_ids, sp_w, combiner="mean"))
+            loss = tf.add_n([tf.reduce_sum(tf.square(o - 0.1)) for o in outs])
+            train = v1.train.AdagradOptimizer(0.3).minimize(loss)
+        init = v1.global_variables_initializer()
+    with v1.Session(target, graph=g) as s:
+        s.run(init)
+        first = [tolist(v) for v in s.run(outs)]
+        losses = [float(s.run([loss, train])[0]) for _ in range(3)]
+        return [first, losses, [tolist(s.run(p)) for p in table]]
+
+
 PROGRAMS = {
+    "embedding_lookup_sparse_combiners": embedding_lookup_sparse_combiners,
     "embedding_adagrad_mod": embedding_adagrad_mod,
     "embedding_sgd_div": embedding_sgd_div,
     "embedding_momentum_and_adam": embedding_momentum_and_adam,

@@ -60,11 +60,49 @@ def _stitch(c):
          {"T": ty("float32"), "N": i(2)})
 
 
+def _sparse_segments(c):
+    data = np.arange(20, dtype=np.float32).reshape(5, 4) / 4.0
+    idx = np.array([0, 2, 2, 4, 1, 3], np.int32)
+    ids = np.array([0, 0, 1, 3, 3, 3], np.int32)
+    for op in ("Sum", "Mean", "SqrtN"):
+        for dt in ("float32", "float64"):
+            attrs = {"T": ty(dt), "Tidx": ty("int32"), "Tsegmentids": ty("int32")}
+            c.ok(f"sparse_segment_{op.lower()}_{dt}", f"SparseSegment{op}", [data.astype(dt), idx, ids], attrs)
+            c.ok(f"sparse_segment_{op.lower()}_n_{dt}", f"SparseSegment{op}WithNumSegments",
+                 [data.astype(dt), idx, ids, np.int32(6)], dict(attrs, Tnumsegments=ty("int32")))
+            grad = np.arange(16, dtype=dt).reshape(4, 4) - 5.0
+            c.ok(f"sparse_segment_{op.lower()}_grad_{dt}", f"SparseSegment{op}Grad",
+                 [grad, idx, ids, np.int32(5)], attrs)
+        c.ok(f"sparse_segment_{op.lower()}_int64_ids", f"SparseSegment{op}",
+             [data, idx.astype(np.int64), ids.astype(np.int64)],
+             {"T": ty("float32"), "Tidx": ty("int64"), "Tsegmentids": ty("int64")})
+        c.ok(f"sparse_segment_{op.lower()}_empty", f"SparseSegment{op}",
+             [data, np.zeros(0, np.int32), np.zeros(0, np.int32)], {"T": ty("float32")})
+    attrs = {"T": ty("float32")}
+    for op in ("Sum", "Mean"):
+        c.ok(f"segment_{op.lower()}", f"Segment{op}", [data, np.array([0, 0, 2, 2, 3], np.int64)],
+             {"T": ty("float32"), "Tindices": ty("int64")})
+    c.err("segment_sum_err_size", "SegmentSum", [data, np.array([0, 1], np.int32)],
+          {"T": ty("float32"), "Tindices": ty("int32")})
+    c.ok("sparse_segment_sum_int32_data", "SparseSegmentSum", [np.arange(6, dtype=np.int32).reshape(3, 2),
+                                                               np.array([2, 0], np.int32), np.array([0, 1], np.int32)],
+         {"T": ty("int32")})
+    c.err("sparse_segment_sum_err_index", "SparseSegmentSum", [data, np.array([0, 7], np.int32), np.array([0, 1], np.int32)], attrs)
+    c.err("sparse_segment_sum_err_unsorted", "SparseSegmentSum", [data, np.array([0, 1, 2], np.int32),
+                                                                  np.array([1, 0, 2], np.int32)], attrs)
+    c.err("sparse_segment_sum_err_sizes", "SparseSegmentSum", [data, np.array([0, 1], np.int32), np.array([0], np.int32)], attrs)
+    c.err("sparse_segment_sum_err_num_segments", "SparseSegmentSumWithNumSegments",
+          [data, np.array([0, 1], np.int32), np.array([0, 3], np.int32), np.int32(2)], attrs)
+    c.err("sparse_segment_mean_grad_err_index", "SparseSegmentMeanGrad",
+          [np.ones([2, 4], np.float32), np.array([0, 9], np.int32), np.array([0, 1], np.int32), np.int32(5)], attrs)
+
+
 def main():
     c = Cases()
     _unique(c)
     _partition(c)
     _stitch(c)
+    _sparse_segments(c)
     write_cases("crates/kernels/testdata/embedding.json", c.cases, "tools/oracle/embedding_cases.py")
 
 

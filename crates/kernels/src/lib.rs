@@ -29,6 +29,7 @@ pub mod ref_update;
 pub mod ref_variable;
 mod resource_sparse;
 pub mod segment;
+mod sparse_segment;
 mod scan;
 pub mod sendrecv;
 pub mod stack;
@@ -54,6 +55,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     cwise::register(reg);
     reduction::register(reg);
     segment::register(reg);
+    sparse_segment::register(reg);
     scan::register(reg);
     matmul::register(reg);
     batch_matmul::register(reg);
