@@ -13,11 +13,11 @@
 //! (taken in address order, each once) from reading the old values until storing the new ones,
 //! as the dense training ops do.
 
+use crate::training::{Real, lock_all, update_vars};
 use crate::variable::{handle_input, lookup_var};
 use ferroflow_framework::{
-    Code, Cost, DType, Error, Kernel, KernelInit, OpKernel, OpKernelContext, OpRegistry, Result, Tensor, Var,
+    Cost, DType, Error, Kernel, KernelInit, OpKernel, OpKernelContext, OpRegistry, Result, Tensor,
 };
-use std::sync::Arc;
 
 pub(crate) fn register(reg: &mut OpRegistry) {
     reg.op("ResourceGather")
@@ -96,14 +96,6 @@ pub(crate) fn register(reg: &mut OpRegistry) {
         .kernel(|init| build_sparse_apply(init, Sparse::Momentum));
 }
 
-/// The variable of input `i` and its current value; TF's messages when it is missing or unset.
-fn variable(ctx: &OpKernelContext<'_>, i: usize) -> Result<(Arc<Var>, Option<Tensor>)> {
-    let h = handle_input(ctx, i)?;
-    let var = lookup_var(ctx, h)?;
-    let value = var.value();
-    Ok((var, value))
-}
-
 // ---------------------------------------------------------------------------------------------
 // ResourceGather
 
@@ -119,9 +111,8 @@ fn build_gather(init: &KernelInit<'_>) -> Result<Kernel> {
 
 impl OpKernel for GatherOp {
     fn compute(&self, ctx: &mut OpKernelContext<'_>) -> Result<()> {
-        let (_, value) = variable(ctx, 0)?;
         let h = handle_input(ctx, 0)?;
-        let value = value.ok_or_else(|| crate::variable::var_not_found(h))?;
+        let value = lookup_var(ctx, h)?.value().ok_or_else(|| crate::variable::var_not_found(h))?;
         let out = crate::array::gather_along(&value, ctx.input(1), 0, self.batch_dims)?;
         ctx.set_output(0, out);
         Ok(())
@@ -243,10 +234,10 @@ fn replace_rows<E: Clone>(mut var: Vec<E>, rows: &[usize], u: &[E], old: &Tensor
 
 impl OpKernel for ScatterOp {
     fn compute(&self, ctx: &mut OpKernelContext<'_>) -> Result<()> {
-        let (var, _) = variable(ctx, 0)?;
+        let h = handle_input(ctx, 0)?;
+        let var = lookup_var(ctx, h)?;
         let (indices, updates) = (ctx.input(1), ctx.input(2));
         let _guard = var.update_lock.lock();
-        let h = handle_input(ctx, 0)?;
         let old = var.value().ok_or_else(|| crate::variable::var_not_found(h))?;
         if old.dtype() != updates.dtype() {
             return Err(Error::invalid_argument(format!(
@@ -318,26 +309,6 @@ fn build_sparse_apply(init: &KernelInit<'_>, algo: Sparse) -> Result<Kernel> {
     Ok(Kernel::sync(SparseApplyOp { algo, dtype, update_slots, use_nesterov, input_names }, 0))
 }
 
-/// The float arithmetic of the sparse updates.
-trait Real: Copy + ferroflow_framework::TensorElement + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self>
-{
-    const ONE: Self;
-    fn sqrt(self) -> Self;
-}
-impl Real for f32 {
-    const ONE: f32 = 1.0;
-    fn sqrt(self) -> f32 {
-        f32::sqrt(self)
-    }
-}
-impl Real for f64 {
-    const ONE: f64 = 1.0;
-    fn sqrt(self) -> f64 {
-        f64::sqrt(self)
-    }
-}
-
 impl SparseApplyOp {
     /// Input positions of (lr, epsilon or momentum, grad, indices).
     fn positions(&self) -> (usize, Option<usize>, usize, usize) {
@@ -387,17 +358,8 @@ impl SparseApplyOp {
 
 impl OpKernel for SparseApplyOp {
     fn compute(&self, ctx: &mut OpKernelContext<'_>) -> Result<()> {
-        let mut vars = Vec::with_capacity(2);
-        for i in 0..2 {
-            let h = handle_input(ctx, i)?;
-            vars.push(lookup_var(ctx, h).map_err(|e| {
-                if e.code == Code::NotFound { Error::internal("Invalid variable reference.") } else { e }
-            })?);
-        }
-        let same = Arc::ptr_eq(&vars[0], &vars[1]);
-        let (first, second) = if Arc::as_ptr(&vars[0]) <= Arc::as_ptr(&vars[1]) { (0, 1) } else { (1, 0) };
-        let _g1 = vars[first].update_lock.lock();
-        let _g2 = (!same).then(|| vars[second].update_lock.lock());
+        let vars = update_vars(ctx, 2)?;
+        let _guards = lock_all(&vars);
         let mut values = Vec::with_capacity(2);
         for (i, v) in vars.iter().enumerate() {
             values.push(v.value().ok_or_else(|| {

@@ -202,8 +202,29 @@ fn build(init: &KernelInit<'_>, algo: Algo) -> Result<Kernel> {
     Ok(Kernel::sync(ApplyOp { algo, dtype, use_nesterov, update_slots, input_names }, 0))
 }
 
+/// The variables of an update's first `n` inputs. Like TF, every variable is looked up before
+/// anything else; a missing one is INTERNAL.
+pub(crate) fn update_vars(ctx: &OpKernelContext<'_>, n: usize) -> Result<Vec<Arc<Var>>> {
+    (0..n)
+        .map(|i| {
+            let h = handle_input(ctx, i)?;
+            lookup_var(ctx, h)
+                .map_err(|e| if e.code == Code::NotFound { Error::internal("Invalid variable reference.") } else { e })
+        })
+        .collect()
+}
+
+/// Holds the `update_lock` of every variable in `vars`, each once, taken in address order so
+/// overlapping updates cannot deadlock.
+pub(crate) fn lock_all(vars: &[Arc<Var>]) -> Vec<parking_lot::MutexGuard<'_, ()>> {
+    let mut order: Vec<&Arc<Var>> = vars.iter().collect();
+    order.sort_by_key(|v| Arc::as_ptr(v) as usize);
+    order.dedup_by_key(|v| Arc::as_ptr(v) as usize);
+    order.iter().map(|v| v.update_lock.lock()).collect()
+}
+
 /// The float arithmetic the updates need.
-trait Real:
+pub(crate) trait Real:
     TensorElement + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + PartialOrd
 {
     const ONE: Self;
@@ -234,19 +255,8 @@ impl OpKernel for ApplyOp {
         let layout = self.algo.layout();
         let n_slots = layout.slots.len();
 
-        // Like TF, every variable is looked up before anything else; a missing one is INTERNAL.
-        let mut vars: Vec<Arc<Var>> = Vec::with_capacity(n_slots);
-        for i in 0..n_slots {
-            let h = handle_input(ctx, i)?;
-            let var = lookup_var(ctx, h).map_err(|e| {
-                if e.code == Code::NotFound { Error::internal("Invalid variable reference.") } else { e }
-            })?;
-            vars.push(var);
-        }
-        let mut order: Vec<&Arc<Var>> = vars.iter().collect();
-        order.sort_by_key(|v| Arc::as_ptr(v) as usize);
-        order.dedup_by_key(|v| Arc::as_ptr(v) as usize);
-        let _guards: Vec<_> = order.iter().map(|v| v.update_lock.lock()).collect();
+        let vars = update_vars(ctx, n_slots)?;
+        let _guards = lock_all(&vars);
 
         let mut values = Vec::with_capacity(n_slots);
         for (i, var) in vars.iter().enumerate() {
