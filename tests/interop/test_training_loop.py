@@ -40,10 +40,21 @@ def start_cluster(name, kinds):
 
 
 def event_tags(directory):
+    """The tags of a directory's summaries (values race between the two workers); an image
+    summary's tag carries its size and colour space, and its PNG must decode to that size."""
     tags = set()
     for path in glob.glob(os.path.join(directory, "events.out.tfevents.*")):
         for event in v1.train.summary_iterator(path):
-            tags.update(v.tag for v in event.summary.value if v.tag != "global_step/sec")
+            for v in event.summary.value:
+                if v.tag == "global_step/sec":
+                    continue
+                if v.WhichOneof("value") == "image":
+                    with tf.Graph().as_default(), v1.Session() as local:
+                        decoded = local.run(tf.io.decode_png(v.image.encoded_image_string))
+                    assert decoded.shape == (v.image.height, v.image.width, v.image.colorspace), v.tag
+                    tags.add(f"{v.tag} {v.image.height}x{v.image.width}x{v.image.colorspace}")
+                else:
+                    tags.add(v.tag)
     return sorted(tags)
 
 

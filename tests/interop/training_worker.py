@@ -54,6 +54,7 @@ def build_graph(task):
         # Summaries of the variables only: the chief's hooks also run them in steps without a feed.
         v1.summary.scalar("w_sum", tf.reduce_sum(w))
         v1.summary.histogram("w", w)
+        v1.summary.image("w_image", tf.reshape(w, [1, 4, 3, 1]))
         train = v1.train.GradientDescentOptimizer(LEARNING_RATE).minimize(loss, global_step=global_step)
         with tf.control_dependencies([train]):
             # The step a training step ends at (a read ordered after the update, never racing it).
