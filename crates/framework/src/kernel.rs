@@ -122,6 +122,10 @@ impl FrameIter {
     pub const ROOT: FrameIter = FrameIter { frame_id: 0, iter: 0 };
 }
 
+/// A node's outputs as its kernel left them (`None`: unset, which is dead where the kernel may leave
+/// it so).
+pub type Outputs = Vec<Option<Entry>>;
+
 /// A synchronous kernel's view of one execution of its node.
 pub struct OpKernelContext<'a> {
     pub step: &'a Arc<StepContext>,
@@ -133,7 +137,7 @@ pub struct OpKernelContext<'a> {
     /// variable's value, or an empty placeholder while it is uninitialized). Empty when no input is
     /// a reference.
     ref_inputs: &'a [Option<Arc<Var>>],
-    outputs: Vec<Option<Entry>>,
+    outputs: Outputs,
     frame_iter: FrameIter,
 }
 
@@ -241,7 +245,7 @@ impl<'a> OpKernelContext<'a> {
     }
 
     /// The outputs as set, unset ones `None` (dead, for kernels that may leave outputs unset).
-    pub fn into_outputs(self) -> Vec<Option<Entry>> {
+    pub fn into_outputs(self) -> Outputs {
         self.outputs
     }
 }
@@ -274,6 +278,74 @@ pub trait AsyncOpKernel: Send + Sync {
 pub enum KernelKind {
     Sync(Box<dyn OpKernel>),
     Async(Box<dyn AsyncOpKernel>),
+    /// A kernel that only passes its inputs on; the executor moves them itself (no call, no copy).
+    Forward(Forwarding),
+}
+
+/// How a forwarding kernel's inputs become its outputs. The control-flow primitives and the
+/// identities are most of the nodes of a while loop: moving their values instead of running a
+/// kernel that clones them keeps a loop iteration cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarding {
+    /// Input 0 to output 0; a reference stays a reference (`Identity`, `Enter`, `Exit`, ...).
+    Identity,
+    /// Input 0 to output 0 or 1, as the scalar bool input 1 says; the other output is dead.
+    Switch,
+    /// The first live input to output 0, and its index to output 1.
+    Merge,
+}
+
+impl Forwarding {
+    /// The outputs made of a node's inputs: `tensors` one per input (the forwarded one moved out,
+    /// the others left for the caller to drop), `dead` per input (empty when none is), `refs` the
+    /// variable of a reference input (empty when none is one).
+    pub fn forward(self, tensors: &mut Vec<Tensor>, dead: &[bool], refs: &[Option<Arc<Var>>]) -> Result<Outputs> {
+        let mut outputs = Outputs::with_capacity(2);
+        // Input `i` moved out (called once, the other inputs are dropped after).
+        let take = |tensors: &mut Vec<Tensor>, i: usize| match refs.get(i).and_then(Option::as_ref) {
+            Some(var) => Some(Entry::Ref(var.clone())),
+            None if i < tensors.len() => Some(Entry::Tensor(tensors.swap_remove(i))),
+            None => None,
+        };
+        match self {
+            Forwarding::Identity => outputs.push(take(tensors, 0)),
+            Forwarding::Switch => {
+                let taken = match tensors.get(1).and_then(Tensor::bool_scalar) {
+                    Some(v) => v,
+                    None => {
+                        let shape = tensors.get(1).map(|p| p.shape().to_string()).unwrap_or_default();
+                        return Err(Error::invalid_argument(format!("The second input must be a scalar, but it has shape {shape}")));
+                    }
+                };
+                let value = take(tensors, 0);
+                if taken {
+                    outputs.extend([None, value]);
+                } else {
+                    outputs.extend([value, None]);
+                }
+            }
+            Forwarding::Merge => {
+                // The executor runs a merge once an input is live; the first live one is the value.
+                let Some(i) = (0..tensors.len()).find(|&i| !dead.get(i).copied().unwrap_or(false)) else {
+                    return Err(Error::internal("Merge ran without a live input"));
+                };
+                outputs.extend([take(tensors, i), Some(Entry::Tensor(Tensor::scalar(i as i32)))]);
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// The rule on live tensors, outputs as values, an unset one INTERNAL as a kernel's would be
+    /// (for tests and tools that run one node by hand, as `OpKernelContext::take_outputs`).
+    pub fn forward_values(self, node_name: &str, inputs: Vec<Tensor>) -> Result<Vec<Tensor>> {
+        let outputs = self.forward(&mut { inputs }, &[], &[])?;
+        (outputs.into_iter().enumerate())
+            .map(|(i, o)| {
+                let entry = o.ok_or_else(|| Error::internal(format!("Node {node_name} did not set output {i}")))?;
+                entry.read_for_input(&format!("{node_name}:{i}"))
+            })
+            .collect()
+    }
 }
 
 /// A kernel built for one node.
@@ -292,6 +364,14 @@ pub struct Kernel {
 impl Kernel {
     pub fn sync(k: impl OpKernel + 'static, num_outputs: usize) -> Kernel {
         Kernel { kind: KernelKind::Sync(Box::new(k)), num_outputs, runs_on_dead_input: false, may_leave_outputs_unset: false, cost: None }
+    }
+
+    /// A kernel the executor runs by moving inputs to outputs (see [`Forwarding`]).
+    pub fn forwarding(rule: Forwarding) -> Kernel {
+        let num_outputs = if rule == Forwarding::Identity { 1 } else { 2 };
+        let kernel = Kernel { kind: KernelKind::Forward(rule), num_outputs, runs_on_dead_input: false, may_leave_outputs_unset: false, cost: None };
+        // A merge with every input dead is skipped like any node; one with a live input runs.
+        if rule == Forwarding::Switch { kernel.with_optional_outputs() } else { kernel }
     }
 
     pub fn asynchronous(k: impl AsyncOpKernel + 'static, num_outputs: usize) -> Kernel {
@@ -345,3 +425,54 @@ impl KernelInit<'_> {
 }
 
 pub type KernelFactory = fn(&KernelInit<'_>) -> Result<Kernel>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    fn value(o: &Option<Entry>) -> &Tensor {
+        match o {
+            Some(Entry::Tensor(t)) => t,
+            _ => panic!("expected a tensor, got {}", if o.is_some() { "a reference" } else { "nothing" }),
+        }
+    }
+
+    #[test]
+    fn identity_moves_its_input_without_a_copy() {
+        let x = Tensor::from_vec(vec![3], vec![1.0f32, 2.0, 3.0]).unwrap();
+        let out = Forwarding::Identity.forward(&mut vec![x.clone()], &[], &[]).unwrap();
+        assert_eq!(value(&out[0]).raw_bytes().unwrap().as_ptr(), x.raw_bytes().unwrap().as_ptr());
+    }
+
+    #[test]
+    fn a_reference_input_stays_a_reference() {
+        let var = Arc::new(Var::new(crate::dtype::DType::Int32));
+        let out = Forwarding::Identity.forward(&mut vec![Tensor::scalar(0i32)], &[], &[Some(var.clone())]).unwrap();
+        assert!(matches!(&out[0], Some(Entry::Ref(v)) if Arc::ptr_eq(v, &var)));
+    }
+
+    #[test]
+    fn switch_sets_the_output_its_predicate_picks() {
+        for (pred, live) in [(false, 0), (true, 1)] {
+            let inputs = vec![Tensor::scalar(7i32), Tensor::from_bools(Vec::<i64>::new(), vec![pred]).unwrap()];
+            let out = Forwarding::Switch.forward(&mut { inputs }, &[], &[]).unwrap();
+            assert_eq!(value(&out[live]).scalar_value::<i32>().unwrap(), 7);
+            assert!(out[1 - live].is_none(), "the untaken output is dead");
+        }
+        let not_scalar = vec![Tensor::scalar(7i32), Tensor::from_bools(vec![2], vec![true, false]).unwrap()];
+        let e = Forwarding::Switch.forward(&mut { not_scalar }, &[], &[]).err().expect("a vector predicate is refused");
+        assert_eq!(e.code, Code::InvalidArgument);
+        assert!(e.message.contains("must be a scalar, but it has shape [2]"), "{}", e.message);
+    }
+
+    #[test]
+    fn merge_forwards_its_first_live_input_and_its_index() {
+        let inputs = vec![Tensor::scalar(0i32), Tensor::scalar(5i32), Tensor::scalar(9i32)];
+        let out = Forwarding::Merge.forward(&mut { inputs }, &[true, false, false], &[]).unwrap();
+        assert_eq!(value(&out[0]).scalar_value::<i32>().unwrap(), 5);
+        assert_eq!(value(&out[1]).scalar_value::<i32>().unwrap(), 1);
+        let e = Forwarding::Merge.forward(&mut vec![Tensor::scalar(0i32)], &[true], &[]).err().expect("no live input is an error");
+        assert_eq!(e.code, Code::Internal);
+    }
+}

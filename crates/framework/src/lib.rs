@@ -39,8 +39,8 @@ pub use attrs::Attrs;
 pub use dtype::{DType, TensorElement};
 pub use error::{Code, Error, Result};
 pub use kernel::{
-    AsyncKernelContext, AsyncOpKernel, AsyncOutput, CallFrame, FrameIter, FunctionRuntime, Kernel, KernelFactory, KernelInit, KernelKind, OpKernel,
-    OpKernelContext, StepContext,
+    AsyncKernelContext, AsyncOpKernel, AsyncOutput, CallFrame, FrameIter, FunctionRuntime, Kernel, KernelFactory, KernelInit, KernelKind, OpKernel, Forwarding,
+    OpKernelContext, Outputs, StepContext,
 };
 pub use op_def::{Cost, OpDef, OpRegistry};
 pub use partial_shape::PartialTensorShape;

@@ -266,6 +266,14 @@ impl Tensor {
         Ok(v[0])
     }
 
+    /// The value of a bool tensor of rank 0, without copying it out (`None` for any other tensor).
+    pub fn bool_scalar(&self) -> Option<bool> {
+        match &self.data {
+            TensorData::Pod(b) if self.dtype == DType::Bool && self.shape.rank() == 0 && b.len() == 1 => Some(b[0] != 0),
+            _ => None,
+        }
+    }
+
     pub fn bools(&self) -> Result<Vec<bool>> {
         match &self.data {
             TensorData::Pod(b) if self.dtype == DType::Bool => Ok(b.iter().map(|&x| x != 0).collect()),

@@ -4,12 +4,13 @@
 //! value into, out of, or to the next iteration of a while loop's frame); `LoopCond` forwards the
 //! loop predicate; `ControlTrigger` does nothing (the executor runs it even when its inputs are
 //! dead). Their `Ref*` forms (`RefSwitch`, `RefMerge`, `RefEnter`, `RefExit`, `RefNextIteration`,
-//! `RefIdentity`) are the same kernels passing a reference on instead of a value. None copies a tensor.
+//! `RefIdentity`) are the same kernels passing a reference on instead of a value. None copies a tensor: they are
+//! forwarding kernels ([`Forwarding`]), whose inputs the executor moves to their outputs itself.
 //!
 //! Concurrency: stateless kernels, shared by every step of a graph.
 
 use crate::array::kernel;
-use ferroflow_framework::{Cost, Error, OpRegistry, Tensor};
+use ferroflow_framework::{Cost, Error, Forwarding, Kernel, KernelInit, OpRegistry, Result};
 
 pub(crate) fn register(reg: &mut OpRegistry) {
     reg.op("Switch")
@@ -77,37 +78,13 @@ pub(crate) fn register(reg: &mut OpRegistry) {
 }
 
 /// `Switch` and `RefSwitch`: the data (a tensor or a reference) to the output the predicate picks.
-fn build_switch(_: &ferroflow_framework::KernelInit<'_>) -> ferroflow_framework::Result<ferroflow_framework::Kernel> {
-    {
-            Ok(kernel(2, |ctx| {
-                let pred = ctx.input(1);
-                let taken = match pred.bools() {
-                    Ok(v) if v.len() == 1 && pred.rank() == 0 => v[0],
-                    _ => {
-                        return Err(Error::invalid_argument(format!(
-                            "The second input must be a scalar, but it has shape {}",
-                            pred.shape()
-                        )));
-                    }
-                };
-                ctx.set_output_entry(taken as usize, ctx.input_entry(0));
-                Ok(())
-            })
-            .with_optional_outputs())
-    }
+fn build_switch(_: &KernelInit<'_>) -> Result<Kernel> {
+    Ok(Kernel::forwarding(Forwarding::Switch))
 }
 
 /// `Merge` and `RefMerge`: the first live input (a tensor or a reference) and its index.
-fn build_merge(_: &ferroflow_framework::KernelInit<'_>) -> ferroflow_framework::Result<ferroflow_framework::Kernel> {
-    Ok(kernel(2, |ctx| {
-        // The executor runs a merge once an input is live; the first live one is the value.
-        let Some(i) = (0..ctx.num_inputs()).find(|&i| !ctx.input_is_dead(i)) else {
-            return Err(Error::internal("Merge ran without a live input"));
-        };
-        ctx.set_output_entry(0, ctx.input_entry(i));
-        ctx.set_output(1, Tensor::scalar(i as i32));
-        Ok(())
-    }))
+fn build_merge(_: &KernelInit<'_>) -> Result<Kernel> {
+    Ok(Kernel::forwarding(Forwarding::Merge))
 }
 
 fn switch_n(reg: &mut OpRegistry) {
@@ -136,11 +113,8 @@ fn switch_n(reg: &mut OpRegistry) {
 }
 
 /// Forwards input 0 to output 0 (a reference stays a reference).
-fn forward(_: &ferroflow_framework::KernelInit<'_>) -> ferroflow_framework::Result<ferroflow_framework::Kernel> {
-    Ok(kernel(1, |ctx| {
-        ctx.set_output_entry(0, ctx.input_entry(0));
-        Ok(())
-    }))
+fn forward(_: &KernelInit<'_>) -> Result<Kernel> {
+    Ok(Kernel::forwarding(Forwarding::Identity))
 }
 
 /// The functional control-flow and call ops: defined for the types of their outputs, and lowered

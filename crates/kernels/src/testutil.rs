@@ -60,6 +60,7 @@ pub fn run_with(resources: Arc<ResourceMgr>, n: NodeBuilder, inputs: Vec<Tensor>
             k.compute(&mut ctx).map_err(|e| e.with_node(&n.0.name))?;
             ctx.take_outputs()
         }
+        KernelKind::Forward(rule) => rule.forward_values(&n.0.name, inputs),
         KernelKind::Async(k) => {
             let ctx = AsyncKernelContext { step, node_name: n.0.name.as_str().into(), inputs, is_input_dead: false, frame_iter: Default::default() };
             futures::executor::block_on(k.compute_async(ctx)).map(|o| o.outputs)

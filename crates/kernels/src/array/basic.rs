@@ -138,12 +138,9 @@ fn const_op(init: &KernelInit<'_>) -> Result<Kernel> {
 }
 
 /// Identity and its relatives: the output is the input tensor, buffer shared.
+/// `Identity` and its kin: the executor moves the input to the output (no copy, no kernel call).
 fn identity(_init: &KernelInit<'_>) -> Result<Kernel> {
-    Ok(kernel(1, |ctx| {
-        let t = ctx.input(0).clone();
-        ctx.set_output(0, t);
-        Ok(())
-    }))
+    Ok(Kernel::forwarding(ferroflow_framework::Forwarding::Identity))
 }
 
 fn identity_n(init: &KernelInit<'_>) -> Result<Kernel> {

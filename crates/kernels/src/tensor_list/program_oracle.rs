@@ -46,6 +46,7 @@ fn run_program(case: &Value) -> std::result::Result<Vec<Tensor>, (String, Error)
                 k.compute(&mut ctx).map_err(fail)?;
                 ctx.take_outputs().map_err(fail)?
             }
+            KernelKind::Forward(rule) => rule.forward_values(name, inputs).map_err(fail)?,
             KernelKind::Async(k) => {
                 let ctx = AsyncKernelContext {
                     step: step.clone(),

@@ -17,6 +17,7 @@
 
 use crate::graph::{Graph, NodeKind};
 use ferroflow_framework::{Entry, RendezvousValue, Tensor, Var};
+use smallvec::SmallVec;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -33,6 +34,58 @@ pub(crate) struct Ready {
     pub inputs: Inputs,
 }
 
+/// Nodes one thread made ready and has still to run or hand on, with the input buffers of the
+/// nodes it ran, for the next ready ones to reuse (a node's run allocates no input list).
+#[derive(Default)]
+pub(crate) struct ReadyQueue {
+    nodes: Vec<Ready>,
+    buffers: Vec<Vec<Tensor>>,
+}
+
+/// The most emptied input lists a queue keeps.
+const SPARE_BUFFERS: usize = 8;
+
+impl ReadyQueue {
+    pub fn of(r: Ready) -> ReadyQueue {
+        ReadyQueue { nodes: vec![r], ..Default::default() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn pop(&mut self) -> Option<Ready> {
+        self.nodes.pop()
+    }
+
+    fn push(&mut self, r: Ready) {
+        self.nodes.push(r);
+    }
+
+    /// An empty list for `n` inputs.
+    fn buffer(&mut self, n: usize) -> Vec<Tensor> {
+        match self.buffers.pop() {
+            Some(mut b) => {
+                b.reserve(n);
+                b
+            }
+            None => Vec::with_capacity(n),
+        }
+    }
+
+    /// Takes back a run node's input list, emptied (its tensors dropped now).
+    pub fn recycle(&mut self, mut inputs: Vec<Tensor>) {
+        inputs.clear();
+        if self.buffers.len() < SPARE_BUFFERS && inputs.capacity() <= 16 {
+            self.buffers.push(inputs);
+        }
+    }
+}
+
 /// A ready node's data inputs, gathered once from its iteration's slots in the form its kernel
 /// takes them.
 #[derive(Default)]
@@ -41,7 +94,7 @@ pub(crate) struct Inputs {
     /// never came) and, until the executor reads it, where it is a reference.
     pub tensors: Vec<Tensor>,
     /// Per input: true when dead. Empty when none is.
-    pub dead: Vec<bool>,
+    pub dead: SmallVec<[bool; 8]>,
     /// Per input: the variable a reference names. Empty when no input is a reference.
     pub refs: Vec<Option<Arc<Var>>>,
 }
@@ -54,9 +107,9 @@ pub(crate) fn placeholder() -> Tensor {
 
 impl Inputs {
     /// Takes the values out of a node's input slots.
-    fn gather(slots: &mut [Value]) -> Inputs {
+    fn gather(slots: &mut [Value], tensors: Vec<Tensor>) -> Inputs {
         let n = slots.len();
-        let mut inputs = Inputs { tensors: Vec::with_capacity(n), ..Default::default() };
+        let mut inputs = Inputs { tensors, ..Default::default() };
         for (i, slot) in slots.iter_mut().enumerate() {
             let tensor = match slot.take() {
                 Some(Entry::Tensor(t)) => t,
@@ -220,7 +273,7 @@ impl Frame {
     }
 
     /// Marks the roots ready in iteration 0 of the root frame.
-    pub fn activate_roots(self: &Arc<Self>, graph: &Graph, ready: &mut Vec<Ready>) {
+    pub fn activate_roots(self: &Arc<Self>, graph: &Graph, ready: &mut ReadyQueue) {
         let mut s = self.state.lock();
         for &r in &graph.roots {
             ready.push(Ready { node: r, frame: self.clone(), iter: 0, is_dead: false, inputs: Inputs::default() });
@@ -233,14 +286,14 @@ impl Frame {
     /// Delivers the outputs of a finished node (`outputs` empty or all `None` when it is dead) to its
     /// consumers, collects those that became ready, and retires the node from its iteration —
     /// deleting iterations and frames that this completes.
-    pub fn propagate(self: &Arc<Self>, graph: &Graph, node: usize, iter: i64, is_dead: bool, mut outputs: Vec<Value>, ready: &mut Vec<Ready>) {
+    pub fn propagate(self: &Arc<Self>, graph: &Graph, node: usize, iter: i64, is_dead: bool, outputs: &mut [Value], ready: &mut ReadyQueue) {
         let item = &graph.nodes[node];
         let frame_done = match item.kind {
             NodeKind::Enter { frame: child_info, is_constant } => {
                 let child = self.child(graph, iter, child_info);
                 {
                     let mut c = child.state.lock();
-                    let value = if is_dead { None } else { outputs.into_iter().next().flatten() };
+                    let value = if is_dead { None } else { outputs.first_mut().and_then(Option::take) };
                     if is_constant {
                         c.add_invariant(graph, &child, node, value, ready);
                     } else {
@@ -261,7 +314,7 @@ impl Frame {
             }
             NodeKind::Exit => {
                 if let Some((parent, parent_iter)) = &self.parent {
-                    parent.state.lock().activate(graph, parent, node, false, *parent_iter, &mut outputs, ready);
+                    parent.state.lock().activate(graph, parent, node, false, *parent_iter, outputs, ready);
                 }
                 self.state.lock().retire(graph, self, iter, ready)
             }
@@ -269,19 +322,19 @@ impl Frame {
                 let mut s = self.state.lock();
                 if !is_dead {
                     if iter == s.iteration_count && s.num_outstanding_iterations == s.max_parallel_iterations {
-                        s.deferred_next.push((node, outputs.into_iter().next().flatten()));
+                        s.deferred_next.push((node, outputs.first_mut().and_then(Option::take)));
                     } else {
                         if iter == s.iteration_count {
                             s.start_iteration(graph, self, ready);
                         }
-                        s.activate(graph, self, node, false, iter + 1, &mut outputs, ready);
+                        s.activate(graph, self, node, false, iter + 1, outputs, ready);
                     }
                 }
                 s.retire(graph, self, iter, ready)
             }
             _ => {
                 let mut s = self.state.lock();
-                s.activate(graph, self, node, is_dead, iter, &mut outputs, ready);
+                s.activate(graph, self, node, is_dead, iter, outputs, ready);
                 s.retire(graph, self, iter, ready)
             }
         };
@@ -307,7 +360,7 @@ impl Frame {
     }
 
     /// Deletes a child frame whose work is all done (used right after its enters ran).
-    fn cleanup_if_done(self: &Arc<Self>, graph: &Graph, iter: i64, ready: &mut Vec<Ready>) {
+    fn cleanup_if_done(self: &Arc<Self>, graph: &Graph, iter: i64, ready: &mut ReadyQueue) {
         let done = {
             let mut s = self.state.lock();
             !s.done && s.cleanup_iterations(graph, self, iter, ready)
@@ -318,7 +371,7 @@ impl Frame {
     }
 
     /// A done frame: passes its dead exits to the parent, then lets the parent iteration retire it.
-    fn delete(self: &Arc<Self>, graph: &Graph, ready: &mut Vec<Ready>) {
+    fn delete(self: &Arc<Self>, graph: &Graph, ready: &mut ReadyQueue) {
         let Some((parent, parent_iter)) = &self.parent else { return };
         let dead_exits = {
             let mut s = self.state.lock();
@@ -350,7 +403,7 @@ impl FrameState {
         self.iterations[iter.rem_euclid(n) as usize].as_mut()
     }
 
-    fn start_iteration(&mut self, graph: &Graph, frame: &Arc<Frame>, ready: &mut Vec<Ready>) {
+    fn start_iteration(&mut self, graph: &Graph, frame: &Arc<Frame>, ready: &mut ReadyQueue) {
         self.iteration_count += 1;
         let iter = self.iteration_count;
         let n = self.iterations.len() as i64;
@@ -367,7 +420,7 @@ impl FrameState {
         }
     }
 
-    fn add_invariant(&mut self, graph: &Graph, frame: &Arc<Frame>, node: usize, value: Value, ready: &mut Vec<Ready>) {
+    fn add_invariant(&mut self, graph: &Graph, frame: &Arc<Frame>, node: usize, value: Value, ready: &mut ReadyQueue) {
         self.invariants.push((node, value.clone()));
         let first = self.iteration_count + 1 - self.num_outstanding_iterations as i64;
         for iter in first..=self.iteration_count {
@@ -378,7 +431,7 @@ impl FrameState {
     /// TF's `ActivateNodes`: delivers `node`'s outputs (in iteration `iter` of this frame) along its
     /// out-edges and collects the consumers that became ready. A value moves to its last consumer.
     #[allow(clippy::too_many_arguments)]
-    fn activate(&mut self, graph: &Graph, frame: &Arc<Frame>, node: usize, is_dead: bool, iter: i64, outputs: &mut [Value], ready: &mut Vec<Ready>) {
+    fn activate(&mut self, graph: &Graph, frame: &Arc<Frame>, node: usize, is_dead: bool, iter: i64, outputs: &mut [Value], ready: &mut ReadyQueue) {
         let from_enter = matches!(graph.nodes[node].kind, NodeKind::Enter { .. });
         let Some(it) = self.iteration_mut(iter) else {
             debug_assert!(false, "activation of a deleted iteration");
@@ -430,7 +483,8 @@ impl FrameState {
                 }
             };
             if is_ready {
-                let inputs = Inputs::gather(&mut it.slots[dst.input_base..dst.input_base + dst.num_inputs]);
+                let buffer = ready.buffer(dst.num_inputs);
+                let inputs = Inputs::gather(&mut it.slots[dst.input_base..dst.input_base + dst.num_inputs], buffer);
                 let is_dead = dst_dead && dst.kind != NodeKind::ControlTrigger;
                 ready.push(Ready { node: e.dst, frame: frame.clone(), iter, is_dead, inputs });
                 newly_ready += 1;
@@ -440,7 +494,7 @@ impl FrameState {
     }
 
     /// A node of iteration `iter` finished: true if that leaves the frame done.
-    fn retire(&mut self, graph: &Graph, frame: &Arc<Frame>, iter: i64, ready: &mut Vec<Ready>) -> bool {
+    fn retire(&mut self, graph: &Graph, frame: &Arc<Frame>, iter: i64, ready: &mut ReadyQueue) -> bool {
         let Some(it) = self.iteration_mut(iter) else { return false };
         it.outstanding_ops -= 1;
         if it.outstanding_ops != 0 {
@@ -467,7 +521,7 @@ impl FrameState {
 
     /// TF's `CleanupIterations`: deletes the done iterations from `iter` on (each freeing a slot for a
     /// held-back `NextIteration`); true if the whole frame is done.
-    fn cleanup_iterations(&mut self, graph: &Graph, frame: &Arc<Frame>, iter: i64, ready: &mut Vec<Ready>) -> bool {
+    fn cleanup_iterations(&mut self, graph: &Graph, frame: &Arc<Frame>, iter: i64, ready: &mut ReadyQueue) -> bool {
         let mut curr = iter;
         while curr <= self.iteration_count && curr >= self.first_live() && self.is_iteration_done(curr) {
             let n = self.iterations.len() as i64;

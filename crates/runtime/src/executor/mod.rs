@@ -5,6 +5,8 @@
 //! their actual inputs, so a small op with a huge output is not cheap — on the thread that made
 //! them ready, as TF runs inexpensive kernels inline: a small step never pays for a thread hop.
 //! Asynchronous kernels (receives) wait on the I/O runtime without holding a compute thread.
+//! Forwarding kernels (`Identity`, `Switch`, `Merge`, `Enter`, `Exit`, `NextIteration`, ...) are
+//! not called at all: the executor moves their input to their output, as most nodes of a loop are.
 //!
 //! References (`Ref(T)` outputs of variables and the ops that pass them on) travel as entries
 //! naming the variable: an input declared `Ref(T)` gets the variable, any other input gets its
@@ -29,10 +31,10 @@ mod tests;
 use crate::compute_pool::ComputePool;
 use crate::graph::Graph;
 use ferroflow_framework::{
-    AsyncKernelContext, AsyncOutput, Cost, Entry, Error, FrameIter, KernelKind, OpKernelContext, Result, StepContext, Tensor,
+    AsyncKernelContext, AsyncOutput, Cost, Entry, Error, FrameIter, KernelKind, OpKernelContext, Outputs, Result, StepContext, Tensor,
 };
 use ferroflow_proto::{DeviceStepStats, NodeExecStats, StepStats};
-use frame::{Frame, Inputs, Ready, Value};
+use frame::{Frame, Inputs, Ready, ReadyQueue};
 use futures::FutureExt;
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -154,9 +156,9 @@ impl StepRun {
 
     /// A node is done: delivers its outputs, counts the nodes that became ready, and ends the step
     /// when nothing is left to run.
-    fn node_done(&self, r: Ready, is_dead: bool, outputs: Vec<Value>, ready: &mut Vec<Ready>) {
+    fn node_done(&self, r: Ready, is_dead: bool, mut outputs: Outputs, ready: &mut ReadyQueue) {
         let before = ready.len();
-        r.frame.propagate(&self.graph, r.node, r.iter, is_dead, outputs, ready);
+        r.frame.propagate(&self.graph, r.node, r.iter, is_dead, &mut outputs, ready);
         // This node leaves the count and the newly ready join it, in one update.
         match ready.len() - before {
             0 => {
@@ -173,7 +175,7 @@ impl StepRun {
 
     /// Runs ready nodes and those they make ready: cheap ones on this thread as they come,
     /// expensive ones on the compute pool — except that a pool thread keeps one for itself.
-    fn run_ready(self: &Arc<Self>, mut ready: Vec<Ready>, on_pool: bool) {
+    fn run_ready(self: &Arc<Self>, mut ready: ReadyQueue, on_pool: bool) {
         let mut kept: Option<Ready> = None;
         loop {
             if self.failed.load(Ordering::Acquire) {
@@ -197,15 +199,15 @@ impl StepRun {
                 kept = Some(r);
             } else {
                 let this = self.clone();
-                self.env.compute.spawn(move || this.run_ready(vec![r], true));
+                self.env.compute.spawn(move || this.run_ready(ReadyQueue::of(r), true));
             }
         }
     }
 
-    fn run_node(self: &Arc<Self>, mut r: Ready, ready: &mut Vec<Ready>) {
+    fn run_node(self: &Arc<Self>, mut r: Ready, ready: &mut ReadyQueue) {
         let node = &self.graph.nodes[r.node];
         if r.is_dead && !node.kernel.runs_on_dead_input {
-            self.node_done(r, true, Vec::new(), ready);
+            self.node_done(r, true, Outputs::new(), ready);
             return;
         }
         let mut inputs = std::mem::take(&mut r.inputs);
@@ -216,6 +218,17 @@ impl StepRun {
         let frame_iter = FrameIter { frame_id: r.frame.id, iter: r.iter };
         let start = if self.stats.is_some() { now_micros() } else { 0 };
         match &node.kernel.kind {
+            KernelKind::Forward(rule) => {
+                let result = rule.forward(&mut inputs.tensors, &inputs.dead, &inputs.refs);
+                ready.recycle(inputs.tensors);
+                if self.stats.is_some() {
+                    self.record(r.node, start, now_micros());
+                }
+                match result {
+                    Ok(outputs) => self.node_done(r, false, outputs, ready),
+                    Err(e) => self.fail(e.with_node(&node.name)),
+                }
+            }
             KernelKind::Sync(kernel) => {
                 let mut ctx = OpKernelContext::new(&self.step, &node.name, &inputs.tensors, node.kernel.num_outputs, &inputs.dead)
                     .with_ref_inputs(&inputs.refs)
@@ -223,6 +236,7 @@ impl StepRun {
                 // A kernel bug must fail the step, not take the process down with it.
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| kernel.compute(&mut ctx).map(|()| ctx.into_outputs())))
                     .unwrap_or_else(|panic| Err(Error::internal(format!("kernel panicked: {}", panic_message(&panic)))));
+                ready.recycle(inputs.tensors);
                 if self.stats.is_some() {
                     self.record(r.node, start, now_micros());
                 }
@@ -250,7 +264,7 @@ impl StepRun {
                 let this = self.clone();
                 self.env.io.spawn(async move {
                     let result = fut.await;
-                    let mut ready = Vec::new();
+                    let mut ready = ReadyQueue::default();
                     this.finish_async(r, start, result, &mut ready);
                     this.run_ready(ready, false);
                 });
@@ -259,7 +273,7 @@ impl StepRun {
     }
 
     /// Outputs a kernel left unset are an error unless the kernel may leave them (they are dead).
-    fn check_outputs(&self, id: usize, outputs: Vec<Option<Entry>>) -> Result<Vec<Value>> {
+    fn check_outputs(&self, id: usize, outputs: Outputs) -> Result<Outputs> {
         let node = &self.graph.nodes[id];
         if !node.kernel.may_leave_outputs_unset
             && let Some(i) = outputs.iter().position(Option::is_none)
@@ -269,13 +283,13 @@ impl StepRun {
         Ok(outputs)
     }
 
-    fn finish_async(&self, r: Ready, start: i64, result: Result<AsyncOutput>, ready: &mut Vec<Ready>) {
+    fn finish_async(&self, r: Ready, start: i64, result: Result<AsyncOutput>, ready: &mut ReadyQueue) {
         if self.stats.is_some() {
             self.record(r.node, start, now_micros());
         }
         let node = &self.graph.nodes[r.node];
         match result {
-            Ok(out) if out.is_dead => self.node_done(r, true, Vec::new(), ready),
+            Ok(out) if out.is_dead => self.node_done(r, true, Outputs::new(), ready),
             Ok(out) if out.outputs.len() == node.kernel.num_outputs => {
                 let outputs = out.outputs.into_iter().map(|t| Some(Entry::Tensor(t))).collect();
                 self.node_done(r, false, outputs, ready)
@@ -328,7 +342,7 @@ impl Executor {
             env: self.env.clone(),
         });
         let root = Frame::root(&run.graph);
-        let mut ready = Vec::new();
+        let mut ready = ReadyQueue::default();
         root.activate_roots(&run.graph, &mut ready);
         if ready.is_empty() {
             run.finish(Ok(()));
