@@ -24,6 +24,7 @@ pub mod nn;
 pub mod optional;
 pub mod philox;
 pub mod random;
+pub mod stateless_random;
 pub mod reduction;
 pub mod ref_update;
 pub mod ref_variable;
@@ -61,6 +62,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     batch_matmul::register(reg);
     nn::register(reg);
     random::register(reg);
+    stateless_random::register(reg);
     variable::register(reg);
     training::register(reg);
     ref_variable::register(reg);

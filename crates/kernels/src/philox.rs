@@ -382,6 +382,38 @@ impl Distribution for UniformI64 {
     }
 }
 
+/// Every 32-bit pattern equally likely: one sample per value, as TF's `UniformFullIntDistribution32`;
+/// `from_bits` makes the value (int32 and uint32 take the same bits).
+pub struct UniformFull32<T> {
+    pub from_bits: fn(u32) -> T,
+}
+impl<T: Copy + Default + Send + Sync> Distribution for UniformFull32<T> {
+    type Output = T;
+    const GROUP_SIZE: usize = 4;
+    const VARIABLE_SAMPLES: bool = false;
+    fn group(&self, rng: &mut PhiloxRandom, out: &mut [T]) {
+        for (o, x) in out.iter_mut().zip(rng.next_block()) {
+            *o = (self.from_bits)(x);
+        }
+    }
+}
+
+/// Every 64-bit pattern equally likely: two samples (low word first) per value, as TF's
+/// `UniformFullIntDistribution64`; `from_bits` makes the value.
+pub struct UniformFull64<T> {
+    pub from_bits: fn(u64) -> T,
+}
+impl<T: Copy + Default + Send + Sync> Distribution for UniformFull64<T> {
+    type Output = T;
+    const GROUP_SIZE: usize = 2;
+    const VARIABLE_SAMPLES: bool = false;
+    fn group(&self, rng: &mut PhiloxRandom, out: &mut [T]) {
+        let s = rng.next_block();
+        out[0] = (self.from_bits)(u64::from(s[0]) | (u64::from(s[1]) << 32));
+        out[1] = (self.from_bits)(u64::from(s[2]) | (u64::from(s[3]) << 32));
+    }
+}
+
 /// Groups handled by one rayon task; below twice this the fill stays on the calling thread.
 const GROUPS_PER_TASK: usize = 4096;
 
