@@ -51,7 +51,31 @@ def elementwise_math_gradients(target, job):
     return [tolist(v) for v in out[:5]] + [bool(out[5]), tolist(out[6])]
 
 
+def diagonals_and_bands_gradients(target, job):
+    """`tf.linalg` diagonals and bands on task 1 (band_part, diag, diag_part, set_diag with a band
+    `k` and an alignment, tensor_diag), a loss and its gradients on task 0."""
+    g = tf.Graph()
+    with g.as_default():
+        m = v1.placeholder(tf.float32, [2, 4, 3])
+        d = v1.placeholder(tf.float32, [2, 3])
+        with on(job, 1):
+            band = tf.linalg.band_part(m, 1, 0)
+            parts = tf.linalg.diag_part(m, k=(-1, 1), padding_value=0.5, align="LEFT_RIGHT")
+            built = tf.linalg.diag(d, k=1, num_rows=3, num_cols=5, padding_value=-1.0)
+            replaced = tf.linalg.set_diag(m, tf.stack([d, 2.0 * d], axis=1), k=(-1, 0))
+            full = tf.linalg.tensor_diag(d[0]) + tf.linalg.tensor_diag_part(tf.ones([3, 3]))
+        with on(job, 0):
+            loss = (tf.reduce_sum(band * band) + tf.reduce_sum(parts) + tf.reduce_sum(built * built)
+                    + tf.reduce_sum(replaced * m) + tf.reduce_sum(full))
+            grads = tf.gradients(loss, [m, d])
+    rs = np.random.RandomState(4)
+    feed = {m: rs.randn(2, 4, 3).astype(np.float32), d: rs.randn(2, 3).astype(np.float32)}
+    with v1.Session(target, graph=g) as s:
+        return [tolist(v) for v in s.run([band, parts, built, replaced, full, loss] + grads, feed)]
+
+
 PROGRAMS = {
+    "diagonals_and_bands_gradients": diagonals_and_bands_gradients,
     "batched_attention_gradients": batched_attention_gradients,
     "elementwise_math_gradients": elementwise_math_gradients,
 }

@@ -14,6 +14,7 @@ mod bincount;
 mod broadcast_to;
 mod concat_offset;
 mod concat;
+mod diag;
 pub(crate) mod elems;
 mod gather;
 pub(crate) use gather::gather as gather_along;
@@ -56,6 +57,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     topk::register(reg);
     where_true::register(reg);
     unique::register(reg);
+    diag::register(reg);
 }
 
 /// A kernel whose compute step is a closure (captured state is the kernel's, immutable).
