@@ -100,7 +100,40 @@ def embedding_lookup_sparse_combiners(target, job):
         return [first, losses, [tolist(s.run(p)) for p in table]]
 
 
+def safe_embedding_lookup_and_sparse_basics(target, job):
+    """`safe_embedding_lookup_sparse` (empty rows filled with a default, invalid ids pruned, weights)
+    over a partitioned table on task 1, trained with Adagrad from task 0; and the `tf.sparse`
+    basics on their own: to_dense, reshape, fill_empty_rows."""
+    fresh(target)
+    g = tf.Graph()
+    with g.as_default():
+        with on(job, 1):
+            table = v1.get_variable("safe_table", [10, 3], initializer=v1.random_uniform_initializer(-1, 1, seed=41),
+                                    partitioner=v1.fixed_size_partitioner(2))
+        with on(job, 0):
+            # Row 1 is empty and row 3 holds only an invalid (negative) id.
+            sp_ids = tf.SparseTensor(indices=[[0, 0], [0, 1], [2, 0], [3, 0], [4, 0], [4, 1]],
+                                     values=tf.constant([3, 7, 9, -1, 0, 3], tf.int64), dense_shape=[5, 2])
+            sp_w = tf.SparseTensor(indices=sp_ids.indices, values=[1.0, 0.5, 2.0, 1.0, 1.0, 0.25], dense_shape=[5, 2])
+            looked = v1.nn.safe_embedding_lookup_sparse(table, sp_ids, sp_w, combiner="mean", default_id=1)
+            plain = v1.nn.safe_embedding_lookup_sparse(table, sp_ids, None, combiner="sqrtn")
+            loss = tf.reduce_sum(tf.square(looked - 0.2)) + tf.reduce_sum(plain)
+            train = v1.train.AdagradOptimizer(0.3).minimize(loss)
+        with on(job, 1):
+            dense = tf.sparse.to_dense(sp_w, default_value=-1.0)
+            reshaped = tf.sparse.reshape(sp_w, [2, -1])
+            filled, empty = tf.sparse.fill_empty_rows(sp_ids, tf.constant(-5, tf.int64))
+            basics = [dense, reshaped.indices, reshaped.dense_shape, filled.indices, filled.values, empty]
+        init = v1.global_variables_initializer()
+    with v1.Session(target, graph=g) as s:
+        s.run(init)
+        first = [tolist(v) for v in s.run([looked, plain] + basics)]
+        losses = [float(s.run([loss, train])[0]) for _ in range(3)]
+        return [first, losses, [tolist(s.run(p)) for p in table]]
+
+
 PROGRAMS = {
+    "safe_embedding_lookup_and_sparse_basics": safe_embedding_lookup_and_sparse_basics,
     "embedding_lookup_sparse_combiners": embedding_lookup_sparse_combiners,
     "embedding_adagrad_mod": embedding_adagrad_mod,
     "embedding_sgd_div": embedding_sgd_div,

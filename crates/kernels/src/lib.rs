@@ -24,6 +24,7 @@ pub mod nn;
 pub mod optional;
 pub mod philox;
 pub mod random;
+pub mod sparse;
 pub mod stateless_random;
 pub mod reduction;
 pub mod ref_update;
@@ -63,6 +64,7 @@ pub fn register_all(reg: &mut OpRegistry) {
     nn::register(reg);
     random::register(reg);
     stateless_random::register(reg);
+    sparse::register(reg);
     variable::register(reg);
     training::register(reg);
     ref_variable::register(reg);
