@@ -74,7 +74,30 @@ def diagonals_and_bands_gradients(target, job):
         return [tolist(v) for v in s.run([band, parts, built, replaced, full, loss] + grads, feed)]
 
 
+def special_functions_gradients(target, job):
+    """`lgamma`, `digamma`, `zeta`, `polygamma` on task 1 with second derivatives (lgamma ->
+    digamma -> polygamma), `setdiff1d` on task 0."""
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float64, [6])
+        with on(job, 1):
+            lg = tf.math.lgamma(x)
+            dg = tf.math.digamma(x)
+            z = tf.math.zeta(x + 1.5, x)
+            pg = tf.math.polygamma(tf.constant(2.0, tf.float64), x)
+            first = tf.gradients(tf.reduce_sum(lg), x)[0]
+            second = tf.gradients(tf.reduce_sum(first), x)[0]
+        with on(job, 0):
+            loss = tf.reduce_sum(lg * dg) + tf.reduce_sum(z) + tf.reduce_sum(pg)
+            grads = tf.gradients(loss, [x])
+            kept, where = tf.compat.v1.setdiff1d(tf.constant([5, 1, 9, 1, 4, 7]), tf.constant([1, 7, 8]))
+    feed = {x: np.array([0.3, 1.0, 1.7, 2.5, 4.25, 9.0])}
+    with v1.Session(target, graph=g) as s:
+        return [tolist(v) for v in s.run([lg, dg, z, pg, first, second, loss, kept, where] + grads, feed)]
+
+
 PROGRAMS = {
+    "special_functions_gradients": special_functions_gradients,
     "diagonals_and_bands_gradients": diagonals_and_bands_gradients,
     "batched_attention_gradients": batched_attention_gradients,
     "elementwise_math_gradients": elementwise_math_gradients,

@@ -21,6 +21,7 @@ mod composition;
 mod fastmath;
 mod math;
 mod select;
+mod special;
 mod unary;
 
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub(crate) fn register(reg: &mut OpRegistry) {
     binary::register(reg);
     unary::register(reg);
     math::register(reg);
+    special::register(reg);
     composition::register(reg);
     select::register(reg);
     cast::register(reg);

@@ -1,8 +1,10 @@
-//! `Unique`, `UniqueWithCounts` and `DynamicPartition`, with TF 2.21's semantics.
+//! `Unique`, `UniqueWithCounts`, `ListDiff` and `DynamicPartition`, with TF 2.21's semantics.
 //!
 //! `Unique` keeps the elements of a 1-D tensor in order of first appearance, `idx` mapping each
 //! input element to its place in `y` (int32 or int64, `out_idx`); equality is the value's (0.0 and
-//! -0.0 are one element, every NaN is its own, as with TF's hash map). `DynamicPartition` sends
+//! -0.0 are one element, every NaN is its own, as with TF's hash map). `ListDiff`
+//! (`setdiff1d`) keeps the elements of `x` not in `y`, in order, with their positions in `x`, by
+//! the same equality. `DynamicPartition` sends
 //! each slice of `data` (indexed by the leading dimensions `partitions` covers) to the output its
 //! partition number names, in order; a partition out of `[0, num_partitions)` is INVALID_ARGUMENT.
 //! Both select rows through `gather`, so every dtype (strings included) is handled alike.
@@ -32,6 +34,15 @@ pub(super) fn register(reg: &mut OpRegistry) {
         .attr("out_idx: {int32, int64} = DT_INT32")
         .cost(Cost::InputElements)
         .kernel(|init| unique(init, true));
+    reg.op("ListDiff")
+        .input("x: T")
+        .input("y: T")
+        .output("out: T")
+        .output("idx: out_idx")
+        .attr("T: type")
+        .attr("out_idx: {int32, int64} = DT_INT32")
+        .cost(Cost::InputElements)
+        .kernel(list_diff);
     reg.op("DynamicPartition")
         .input("data: T")
         .input("partitions: int32")
@@ -124,6 +135,29 @@ fn unique(init: &KernelInit<'_>, with_counts: bool) -> Result<Kernel> {
     }))
 }
 
+fn list_diff(init: &KernelInit<'_>) -> Result<Kernel> {
+    let out = init.attrs.get_type_in("out_idx", &[DType::Int32, DType::Int64])?;
+    Ok(kernel(2, move |ctx| {
+        let (x, y) = (ctx.input(0), ctx.input(1));
+        if x.rank() != 1 {
+            return Err(Error::invalid_argument("x should be a 1D vector."));
+        }
+        if y.rank() != 1 {
+            return Err(Error::invalid_argument("y should be a 1D vector."));
+        }
+        // A NaN equals nothing, so the NaNs of `y` remove none of `x`'s.
+        let removed: std::collections::HashSet<Key<'_>> = keys(y)?.into_iter().filter(|k| !matches!(k, Key::Nan(_))).collect();
+        let kept: Vec<i64> = (keys(x)?.into_iter().enumerate())
+            .filter(|(_, k)| !removed.contains(k))
+            .map(|(i, _)| i as i64)
+            .collect();
+        let positions = Tensor::from_vec(vec![kept.len() as i64], kept.clone())?;
+        ctx.set_output(0, gather(x, &positions, 0, 0)?);
+        ctx.set_output(1, index_tensor(kept, out)?);
+        Ok(())
+    }))
+}
+
 fn dynamic_partition(init: &KernelInit<'_>) -> Result<Kernel> {
     init.expect_inputs(2)?;
     let n = init.attrs.get_int("num_partitions")?;
@@ -163,6 +197,11 @@ fn dynamic_partition(init: &KernelInit<'_>) -> Result<Kernel> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn list_diff_oracle_cases() {
+        assert!(crate::array::oracle::run_cases("special.json", &["ListDiff"], 0.0) >= 10);
+    }
+
     #[test]
     fn tf_oracle_cases() {
         let ops = ["Unique", "UniqueWithCounts", "DynamicPartition", "ParallelDynamicStitch"];
