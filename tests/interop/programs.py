@@ -211,13 +211,33 @@ def array_manipulation(target, job):
 def optimizers_on_dense_net(target, job):
     """One tanh/sigmoid network with bias_add, dense softmax loss and L2 penalty, trained by
     Momentum (Nesterov), RMSProp with momentum and Adagrad, each on its own copy of the variables."""
-    fresh(target)
-    g = tf.Graph()
-    makers = {
+    return _train_dense_net(target, job, {
         "momentum": lambda: v1.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True),
         "rmsprop": lambda: v1.train.RMSPropOptimizer(0.01, momentum=0.5),
         "adagrad": lambda: v1.train.AdagradOptimizer(0.1),
-    }
+    })
+
+
+def more_optimizers_on_dense_net(target, job):
+    """The same network trained by the other v1 optimizers: Adadelta, proximal gradient descent
+    and proximal Adagrad (with L1 and L2), FTRL (square-root and general power, with shrinkage)
+    and centered RMSProp."""
+    return _train_dense_net(target, job, {
+        "adadelta": lambda: v1.train.AdadeltaOptimizer(1.0, rho=0.9),
+        "proximal_gd": lambda: v1.train.ProximalGradientDescentOptimizer(0.1, l1_regularization_strength=0.01,
+                                                                          l2_regularization_strength=0.02),
+        "proximal_adagrad": lambda: v1.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.01,
+                                                                      l2_regularization_strength=0.02),
+        "ftrl": lambda: v1.train.FtrlOptimizer(0.1, l1_regularization_strength=0.01, l2_regularization_strength=0.02),
+        "ftrl_shrinkage": lambda: v1.train.FtrlOptimizer(0.1, learning_rate_power=-0.7, l2_regularization_strength=0.01,
+                                                         l2_shrinkage_regularization_strength=0.05),
+        "centered_rmsprop": lambda: v1.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
+    })
+
+
+def _train_dense_net(target, job, makers):
+    fresh(target)
+    g = tf.Graph()
     steps = {}
     with g.as_default():
         x = None
@@ -272,6 +292,7 @@ PROGRAMS = {
     "elementwise_and_reductions": elementwise_and_reductions,
     "array_manipulation": array_manipulation,
     "optimizers_on_dense_net": optimizers_on_dense_net,
+    "more_optimizers_on_dense_net": more_optimizers_on_dense_net,
     "seeded_random_ops": seeded_random_ops,
 }
 

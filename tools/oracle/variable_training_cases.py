@@ -112,6 +112,12 @@ OPS = {
     "ResourceApplyRMSProp": (["var", "ms", "mom"], ["lr", "rho", "momentum", "epsilon", "grad"]),
     "ResourceApplyAdamWithAmsgrad": (
         ["var", "m", "v", "vhat"], ["beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon", "grad"]),
+    "ResourceApplyAdadelta": (["var", "accum", "accum_update"], ["lr", "rho", "epsilon", "grad"]),
+    "ResourceApplyProximalGradientDescent": (["var"], ["alpha", "l1", "l2", "delta"]),
+    "ResourceApplyProximalAdagrad": (["var", "accum"], ["lr", "l1", "l2", "grad"]),
+    "ResourceApplyCenteredRMSProp": (["var", "mg", "ms", "mom"], ["lr", "rho", "momentum", "epsilon", "grad"]),
+    "ResourceApplyFtrl": (["var", "accum", "linear"], ["grad", "lr", "l1", "l2", "lr_power"]),
+    "ResourceApplyFtrlV2": (["var", "accum", "linear"], ["grad", "lr", "l1", "l2", "l2_shrinkage", "lr_power"]),
     "ResourceSparseApplyAdagrad": (["var", "accum"], ["lr", "grad", "indices"]),
     "ResourceSparseApplyAdagradV2": (["var", "accum"], ["lr", "epsilon", "grad", "indices"]),
     "ResourceSparseApplyMomentum": (["var", "accum"], ["lr", "grad", "indices", "momentum"]),
@@ -214,6 +220,68 @@ def scalar(x, dtype):
     return np.array(x, dtype=dtype)
 
 
+def more_optimizer_cases():
+    """Adadelta, the proximal methods, centered RMSProp and FTRL (with and without shrinkage, the
+    square-root and the general learning-rate power), and their argument checks."""
+    cases = []
+    for dtype in ("float32", "float64"):
+        for k, shape in enumerate([[2, 2], [7], []]):
+            tag = f"{dtype}_{'x'.join(map(str, shape)) or 'scalar'}"
+            grads = [rand(shape, dtype) for _ in range(3)]
+            sc = lambda v: scalar(v, dtype)  # noqa: E731
+            cases.append(run_training(
+                f"adadelta_{tag}", "ResourceApplyAdadelta", dtype, {"use_locking": False},
+                {"var": rand(shape, dtype), "accum": rand(shape, dtype, 0.0, 0.5), "accum_update": rand(shape, dtype, 0.0, 0.5)},
+                [{"lr": sc(1.0), "rho": sc(0.95), "epsilon": sc(1e-6), "grad": grads[i]} for i in range(3)]))
+            for l1 in (0.0, 0.05):
+                cases.append(run_training(
+                    f"proximal_gd_l1_{l1}_{tag}", "ResourceApplyProximalGradientDescent", dtype, {},
+                    {"var": rand(shape, dtype)},
+                    [{"alpha": sc(0.1), "l1": sc(l1), "l2": sc(0.01), "delta": grads[i]} for i in range(3)]))
+                cases.append(run_training(
+                    f"proximal_adagrad_l1_{l1}_{tag}", "ResourceApplyProximalAdagrad", dtype, {},
+                    {"var": rand(shape, dtype), "accum": rand(shape, dtype, 0.1, 1.0)},
+                    [{"lr": sc(0.1), "l1": sc(l1), "l2": sc(0.02), "grad": grads[i]} for i in range(3)]))
+            cases.append(run_training(
+                f"centered_rmsprop_{tag}", "ResourceApplyCenteredRMSProp", dtype, {},
+                {"var": rand(shape, dtype), "mg": rand(shape, dtype, -0.1, 0.1), "ms": rand(shape, dtype, 0.2, 0.5),
+                 "mom": rand(shape, dtype, -0.1, 0.1)},
+                [{"lr": sc(0.01), "rho": sc(0.9), "momentum": sc(0.5 * (i % 2)), "epsilon": sc(1e-6), "grad": grads[i]}
+                 for i in range(3)]))
+            for lr_power in (-0.5, -0.7):
+                init = {"var": rand(shape, dtype), "accum": rand(shape, dtype, 0.1, 1.0), "linear": rand(shape, dtype, -0.2, 0.2)}
+                steps = [{"grad": grads[i], "lr": sc(0.1), "l1": sc(0.01 * k), "l2": sc(0.02), "lr_power": sc(lr_power)}
+                         for i in range(3)]
+                cases.append(run_training(f"ftrl_{-lr_power}_{tag}", "ResourceApplyFtrl", dtype, {}, init, steps))
+                cases.append(run_training(f"ftrl_v2_{-lr_power}_{tag}", "ResourceApplyFtrlV2", dtype, {}, init,
+                                          [dict(st, l2_shrinkage=sc(0.03)) for st in steps]))
+    f = "float32"
+    sc = lambda v: scalar(v, f)  # noqa: E731
+    ftrl_init = {"var": rand([2], f), "accum": rand([2], f, 0.1, 1.0), "linear": rand([2], f)}
+    ftrl_args = {"grad": rand([2], f), "lr": sc(0.1), "l1": sc(0.0), "l2": sc(0.0), "lr_power": sc(-0.5)}
+    for name, bad in [("lr_negative", {"lr": sc(-0.1)}), ("l1_negative", {"l1": sc(-1.0)}), ("l2_vector", {"l2": rand([2], f)}),
+                      ("power_positive", {"lr_power": sc(0.5)})]:
+        cases.append(run_training(f"ftrl_err_{name}", "ResourceApplyFtrl", f, {}, ftrl_init, [dict(ftrl_args, **bad)]))
+    cases.append(run_training("ftrl_v2_err_shrinkage_negative", "ResourceApplyFtrlV2", f, {}, ftrl_init,
+                              [dict(ftrl_args, l2_shrinkage=sc(-0.1))]))
+    cases.append(run_training("ftrl_err_linear_shape", "ResourceApplyFtrl", f, {}, dict(ftrl_init, linear=rand([3], f)), [ftrl_args]))
+    cases.append(run_training("proximal_adagrad_err_lr_negative", "ResourceApplyProximalAdagrad", f, {},
+                              {"var": rand([2], f), "accum": rand([2], f, 0.1, 1.0)},
+                              [{"lr": sc(-0.1), "l1": sc(0.0), "l2": sc(0.0), "grad": rand([2], f)}]))
+    cases.append(run_training("proximal_adagrad_err_l1_negative", "ResourceApplyProximalAdagrad", f, {},
+                              {"var": rand([2], f), "accum": rand([2], f, 0.1, 1.0)},
+                              [{"lr": sc(0.1), "l1": sc(-1.0), "l2": sc(0.0), "grad": rand([2], f)}]))
+    cases.append(run_training("proximal_gd_err_l2_vector", "ResourceApplyProximalGradientDescent", f, {}, {"var": rand([2], f)},
+                              [{"alpha": sc(0.1), "l1": sc(0.0), "l2": rand([2], f), "delta": rand([2], f)}]))
+    cases.append(run_training("adadelta_err_rho_vector", "ResourceApplyAdadelta", f, {},
+                              {"var": rand([2], f), "accum": rand([2], f), "accum_update": rand([2], f)},
+                              [{"lr": sc(1.0), "rho": rand([2], f), "epsilon": sc(1e-6), "grad": rand([2], f)}]))
+    cases.append(run_training("centered_rmsprop_err_mg_shape", "ResourceApplyCenteredRMSProp", f, {},
+                              {"var": rand([2], f), "mg": rand([3], f), "ms": rand([2], f), "mom": rand([2], f)},
+                              [{"lr": sc(0.01), "rho": sc(0.9), "momentum": sc(0.0), "epsilon": sc(1e-6), "grad": rand([2], f)}]))
+    return cases
+
+
 def training_cases():
     cases = []
     shapes = [[2, 2], [7], [], [3, 5]]
@@ -263,6 +331,8 @@ def training_cases():
                 f"rmsprop_{tag}", "ResourceApplyRMSProp", dtype, {"use_locking": False}, init,
                 [{"lr": scalar(0.01, dtype), "rho": scalar(0.9, dtype), "momentum": scalar(0.5 * (i % 2), dtype),
                   "epsilon": scalar(1e-6, dtype), "grad": grads[i]} for i in range(3)]))
+
+    cases += more_optimizer_cases()
 
     # Errors: mismatched shapes, non-scalar hyperparameters, missing variables.
     f = "float32"

@@ -1,6 +1,8 @@
 //! Dense optimizer updates on resource variables: `ResourceApplyGradientDescent`, `ResourceApplyAdam`,
 //! `ResourceApplyMomentum`, `ResourceApplyAdagrad`, `ResourceApplyRMSProp` and
-//! `ResourceApplyAdamWithAmsgrad`, with TensorFlow's update formulas (same order of float
+//! `ResourceApplyAdamWithAmsgrad`, `ResourceApplyAdadelta`, `ResourceApplyProximalGradientDescent`,
+//! `ResourceApplyProximalAdagrad`, `ResourceApplyCenteredRMSProp`, `ResourceApplyFtrl` and
+//! `ResourceApplyFtrlV2`, with TensorFlow's update formulas (same order of float
 //! operations as its CPU functors), checks and error messages.
 //!
 //! Concurrency: kernels are stateless. A run looks up every variable it updates, then holds all
@@ -98,6 +100,41 @@ pub(crate) fn register(reg: &mut OpRegistry) {
         .stateful()
         .cost(Cost::InputElements)
         .kernel(|init| build(init, Algo::AdamWithAmsgrad));
+    register_more(reg);
+}
+
+/// The optimizers of `tf.compat.v1.train` beyond the common ones.
+fn register_more(reg: &mut OpRegistry) {
+    const T: &str = "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}";
+    fn with_inputs<'r>(name: &'static str, inputs: &[&'static str], reg: &'r mut OpRegistry) -> ferroflow_framework::op_def::OpBuilder<'r> {
+        let mut op = reg.op(name);
+        for &i in inputs {
+            op = op.input(i);
+        }
+        op.attr(T).attr("use_locking: bool = false").stateful().cost(Cost::InputElements)
+    }
+    with_inputs("ResourceApplyAdadelta", &["var: resource", "accum: resource", "accum_update: resource", "lr: T", "rho: T", "epsilon: T", "grad: T"], reg)
+        .kernel(|init| build(init, Algo::Adadelta));
+    with_inputs("ResourceApplyProximalGradientDescent", &["var: resource", "alpha: T", "l1: T", "l2: T", "delta: T"], reg)
+        .kernel(|init| build(init, Algo::ProximalGradientDescent));
+    with_inputs("ResourceApplyProximalAdagrad", &["var: resource", "accum: resource", "lr: T", "l1: T", "l2: T", "grad: T"], reg)
+        .kernel(|init| build(init, Algo::ProximalAdagrad));
+    with_inputs(
+        "ResourceApplyCenteredRMSProp",
+        &["var: resource", "mg: resource", "ms: resource", "mom: resource", "lr: T", "rho: T", "momentum: T", "epsilon: T", "grad: T"],
+        reg,
+    )
+    .kernel(|init| build(init, Algo::CenteredRmsProp));
+    with_inputs("ResourceApplyFtrl", &["var: resource", "accum: resource", "linear: resource", "grad: T", "lr: T", "l1: T", "l2: T", "lr_power: T"], reg)
+        .attr("multiply_linear_by_lr: bool = false")
+        .kernel(|init| build(init, Algo::Ftrl));
+    with_inputs(
+        "ResourceApplyFtrlV2",
+        &["var: resource", "accum: resource", "linear: resource", "grad: T", "lr: T", "l1: T", "l2: T", "l2_shrinkage: T", "lr_power: T"],
+        reg,
+    )
+    .attr("multiply_linear_by_lr: bool = false")
+    .kernel(|init| build(init, Algo::FtrlV2));
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -108,6 +145,12 @@ enum Algo {
     Adagrad,
     RmsProp,
     AdamWithAmsgrad,
+    Adadelta,
+    ProximalGradientDescent,
+    ProximalAdagrad,
+    CenteredRmsProp,
+    Ftrl,
+    FtrlV2,
 }
 
 /// Where an op's inputs are: its variables come first, then these.
@@ -131,6 +174,19 @@ impl Algo {
             (3, "beta1 is not a scalar: "),
             (4, "beta2 is not a scalar: "),
             (5, "epsilon is not a scalar: "),
+        ];
+        const FTRL_SCALARS: [(usize, &str); 4] = [
+            (1, "lr is not a scalar: "),
+            (2, "l1 regularization strength is not a scalar: "),
+            (3, "l2 regularization strength is not a scalar: "),
+            (4, "lr_power is not a scalar: "),
+        ];
+        const FTRL_V2_SCALARS: [(usize, &str); 5] = [
+            (1, "lr is not a scalar: "),
+            (2, "l1 regularization strength is not a scalar: "),
+            (3, "l2 regularization strength is not a scalar: "),
+            (4, "l2 shrinkage regularization strength is not a scalar: "),
+            (5, "lr_power is not a scalar: "),
         ];
         // Scalar indices below are relative to the first non-variable input.
         match self {
@@ -159,6 +215,49 @@ impl Algo {
                 slots: &["var", "accum"],
                 scalars: &[(0, "lr is not a scalar: ")],
                 grad: (1, "grad"),
+                late_scalars: &[],
+            },
+            Algo::Adadelta => Layout {
+                slots: &["var", "accum", "accum_update"],
+                scalars: &[(0, "lr is not a scalar: "), (1, "rho is not a scalar: "), (2, "epsilon is not a scalar: ")],
+                grad: (3, "grad"),
+                late_scalars: &[],
+            },
+            Algo::ProximalGradientDescent => Layout {
+                slots: &["var"],
+                scalars: &[
+                    (0, "alpha is not a scalar: "),
+                    (1, "l1 regularization strength is not a scalar: "),
+                    (2, "l2 regularization strength is not a scalar: "),
+                ],
+                grad: (3, "delta"),
+                late_scalars: &[],
+            },
+            Algo::ProximalAdagrad => Layout {
+                slots: &["var", "accum"],
+                scalars: &[
+                    (0, "lr is not a positive scalar: "),
+                    (1, "l1 regularization strength is not a non-negative scalar: "),
+                    (2, "l2 regularization strength is not a non-negative scalar: "),
+                ],
+                grad: (3, "grad"),
+                late_scalars: &[],
+            },
+            Algo::CenteredRmsProp => Layout {
+                slots: &["var", "mg", "ms", "mom"],
+                scalars: &[
+                    (0, "lr is not a scalar: "),
+                    (1, "rho is not a scalar: "),
+                    (2, "momentum is not a scalar: "),
+                    (3, "epsilon is not a scalar: "),
+                ],
+                grad: (4, "grad"),
+                late_scalars: &[],
+            },
+            Algo::Ftrl | Algo::FtrlV2 => Layout {
+                slots: &["var", "accum", "linear"],
+                scalars: if self == Algo::Ftrl { &FTRL_SCALARS[..4] } else { &FTRL_V2_SCALARS },
+                grad: (0, "grad"),
                 late_scalars: &[],
             },
             Algo::RmsProp => Layout {
@@ -228,21 +327,50 @@ pub(crate) trait Real:
     TensorElement + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + PartialOrd
 {
     const ONE: Self;
+    const ZERO: Self;
     fn sqrt(self) -> Self;
-}
-
-impl Real for f32 {
-    const ONE: f32 = 1.0;
-    fn sqrt(self) -> f32 {
-        f32::sqrt(self)
+    fn abs(self) -> Self;
+    fn powf(self, e: Self) -> Self;
+    fn from_f64(v: f64) -> Self;
+    /// Eigen's `sign`: -1, 0 or 1.
+    fn sign(self) -> Self {
+        if self > Self::ZERO {
+            Self::ONE
+        } else if self < Self::ZERO {
+            Self::ZERO - Self::ONE
+        } else {
+            Self::ZERO
+        }
     }
 }
 
-impl Real for f64 {
-    const ONE: f64 = 1.0;
-    fn sqrt(self) -> f64 {
-        f64::sqrt(self)
-    }
+macro_rules! real {
+    ($t:ty) => {
+        impl Real for $t {
+            const ONE: $t = 1.0;
+            const ZERO: $t = 0.0;
+            fn sqrt(self) -> $t {
+                <$t>::sqrt(self)
+            }
+            fn abs(self) -> $t {
+                <$t>::abs(self)
+            }
+            fn powf(self, e: $t) -> $t {
+                <$t>::powf(self, e)
+            }
+            fn from_f64(v: f64) -> $t {
+                v as $t
+            }
+        }
+    };
+}
+real!(f32);
+real!(f64);
+
+/// The proximal step of TF's proximal optimizers: soft-thresholds `prox` by `threshold` when
+/// `l1 > 0`, then scales by `1 / denom`.
+fn shrink<T: Real>(prox: T, threshold: T, l1: T, denom: T) -> T {
+    if l1 > T::ZERO { prox.sign() * max(prox.abs() - threshold, T::ZERO) / denom } else { prox / denom }
 }
 
 /// Eigen's `cwiseMax` (`std::max`): the first operand unless it is smaller than the second.
@@ -304,6 +432,13 @@ impl OpKernel for ApplyOp {
         let checked_slots = if self.algo == Algo::AdamWithAmsgrad { 3 } else { n_slots };
         let slot_values = || layout.slots.iter().zip(values.iter());
         for (slot, value) in slot_values().take(checked_slots).skip(1) {
+            // TF's centered RMSProp prints `ms`'s shape in its message about `mg`.
+            if self.algo == Algo::CenteredRmsProp && *slot == "mg" && value.shape() != &var_shape {
+                return Err(Error::invalid_argument(format!(
+                    "var and mg do not have the same shape{var_shape} {}",
+                    values[2].shape()
+                )));
+            }
             same_shape(slot, value)?;
         }
         same_shape(layout.grad.1, arg(layout.grad.0))?;
@@ -394,6 +529,80 @@ impl ApplyOp {
                     var[i] = var[i] - g * lr * (one / accum[i].sqrt());
                 }
                 vec![Some(var), self.update_slots.then_some(accum)]
+            }
+            Algo::Adadelta => {
+                let (lr, rho, eps) = (scalar(0)?, scalar(1)?, scalar(2)?);
+                let (mut accum, mut accum_update) = (slots[1].to_vec::<T>()?, slots[2].to_vec::<T>()?);
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    accum[i] = accum[i] * rho + g * g * (one - rho);
+                    let update = (accum_update[i] + eps).sqrt() * (one / (accum[i] + eps).sqrt()) * g;
+                    var[i] = var[i] - update * lr;
+                    accum_update[i] = accum_update[i] * rho + update * update * (one - rho);
+                }
+                vec![Some(var), Some(accum), Some(accum_update)]
+            }
+            Algo::ProximalGradientDescent => {
+                let (lr, l1, l2) = (scalar(0)?, scalar(1)?, scalar(2)?);
+                for (w, &g) in var.iter_mut().zip(grad.iter()) {
+                    *w = shrink(*w - g * lr, lr * l1, l1, one + l2 * lr);
+                }
+                vec![Some(var)]
+            }
+            Algo::ProximalAdagrad => {
+                let (lr, l1, l2) = (scalar(0)?, scalar(1)?, scalar(2)?);
+                let zero = T::ZERO;
+                if !(lr > zero) {
+                    return Err(Error::invalid_argument("lr is not a positive scalar: []"));
+                }
+                if l1 < zero {
+                    return Err(Error::invalid_argument("l1 regularization strength is not a non-negative scalar: []"));
+                }
+                if l2 < zero {
+                    return Err(Error::invalid_argument("l2 regularization strength is not a non-negative scalar: []"));
+                }
+                let mut accum = slots[1].to_vec::<T>()?;
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    accum[i] = accum[i] + g * g;
+                    let rate = (one / accum[i].sqrt()) * lr;
+                    var[i] = shrink(var[i] - g * rate, rate * l1, l1, one + l2 * rate);
+                }
+                vec![Some(var), Some(accum)]
+            }
+            Algo::CenteredRmsProp => {
+                let (lr, rho, momentum, eps) = (scalar(0)?, scalar(1)?, scalar(2)?, scalar(3)?);
+                let (mut mg, mut ms, mut mom) = (slots[1].to_vec::<T>()?, slots[2].to_vec::<T>()?, slots[3].to_vec::<T>()?);
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    ms[i] = ms[i] + (g * g - ms[i]) * (one - rho);
+                    mg[i] = mg[i] + (g - mg[i]) * (one - rho);
+                    let denom = (ms[i] - mg[i] * mg[i]) + eps;
+                    mom[i] = mom[i] * momentum + (g * lr) / denom.sqrt();
+                    var[i] = var[i] - mom[i];
+                }
+                vec![Some(var), Some(mg), Some(ms), Some(mom)]
+            }
+            Algo::Ftrl | Algo::FtrlV2 => {
+                let v2 = self.algo == Algo::FtrlV2;
+                let (lr, l1, l2) = (scalar(1)?, scalar(2)?, scalar(3)?);
+                let shrinkage = if v2 { scalar(4)? } else { T::ZERO };
+                let lr_power = scalar(if v2 { 5 } else { 4 })?;
+                let (mut accum, mut linear) = (slots[1].to_vec::<T>()?, slots[2].to_vec::<T>()?);
+                let two = T::from_f64(2.0);
+                let sqrt_power = lr_power == T::from_f64(-0.5);
+                let power = |x: T| if sqrt_power { x.sqrt() } else { x.powf(T::ZERO - lr_power) };
+                for i in 0..var.len() {
+                    let g = grad[i];
+                    let g_shrunk = if v2 { g + two * shrinkage * var[i] } else { g };
+                    let new_accum = accum[i] + g * g;
+                    linear[i] = linear[i] + (g_shrunk - (power(new_accum) - power(accum[i])) / lr * var[i]);
+                    let x = l1 * linear[i].sign() - linear[i];
+                    let y = power(new_accum) / lr + two * l2;
+                    var[i] = if linear[i].abs() > l1 { x / y } else { T::ZERO };
+                    accum[i] = accum[i] + g * g;
+                }
+                vec![Some(var), Some(accum), Some(linear)]
             }
             Algo::RmsProp => {
                 let (lr, rho, momentum, eps) = (scalar(0)?, scalar(1)?, scalar(2)?, scalar(3)?);
