@@ -96,7 +96,29 @@ def special_functions_gradients(target, job):
         return [tolist(v) for v in s.run([lg, dg, z, pg, first, second, loss, kept, where] + grads, feed)]
 
 
+def segment_max_min_prod_gradients(target, job):
+    """Unsorted and sorted segment max, min and product on task 1 (a dropped id, an empty
+    segment), a loss on task 0 and the gradients back through each reduction."""
+    g = tf.Graph()
+    with g.as_default():
+        x = v1.placeholder(tf.float32, [6, 2])
+        with on(job, 1):
+            ids = tf.constant([0, 2, -1, 2, 0, 1])
+            sorted_ids = tf.constant([0, 0, 1, 3, 3, 3])
+            parts = [tf.math.unsorted_segment_max(x, ids, 4), tf.math.unsorted_segment_min(x, ids, 4),
+                     tf.math.unsorted_segment_prod(x, ids, 4), tf.math.segment_max(x, sorted_ids),
+                     tf.math.segment_min(x, sorted_ids), tf.math.segment_prod(x, sorted_ids)]
+        with on(job, 0):
+            # The empty unsorted segments hold the lowest/highest float: keep them out of the loss.
+            loss = tf.add_n([tf.reduce_sum(p[:3] * p[:3]) for p in parts])
+            grads = tf.gradients(loss, [x])
+    feed = {x: np.random.RandomState(6).randn(6, 2).astype(np.float32)}
+    with v1.Session(target, graph=g) as s:
+        return [tolist(v) for v in s.run(parts + [loss] + grads, feed)]
+
+
 PROGRAMS = {
+    "segment_max_min_prod_gradients": segment_max_min_prod_gradients,
     "special_functions_gradients": special_functions_gradients,
     "diagonals_and_bands_gradients": diagonals_and_bands_gradients,
     "batched_attention_gradients": batched_attention_gradients,

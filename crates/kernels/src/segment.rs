@@ -1,5 +1,8 @@
 //! Summing and stitching ops: `AddN` (element-wise sum of N same-shape tensors),
-//! `UnsortedSegmentSum` (rows of `data` summed into the segment each row's id names) and
+//! `UnsortedSegmentSum`/`Max`/`Min`/`Prod` (rows of `data` reduced into the segment each row's id
+//! names; empty segments hold the reduction's identity, the lowest or highest value for max and
+//! min), the sorted `SegmentMax`/`Min`/`Prod` (ids ascending, one output row per id up to the
+//! last, gaps 0 for max and min and 1 for products; NaN propagates through max and min) and
 //! `DynamicStitch` and `ParallelDynamicStitch` (rows of N data tensors interleaved into one by their int32 indices), with
 //! TensorFlow 2.21's semantics and error messages: negative segment ids are dropped, ids at or past
 //! `num_segments` are INVALID_ARGUMENT, and when stitch indices repeat the later one wins.
@@ -32,7 +35,34 @@ pub(crate) fn register(reg: &mut OpRegistry) {
         .attr("T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}")
         .attr("Tindices: {int16, int32, int64}")
         .attr("Tnumsegments: {int32, int64} = DT_INT32")
-        .kernel(unsorted_segment_sum);
+        .kernel(|init| unsorted_segment(init, SegmentOp::Sum));
+    for (name, op) in [("UnsortedSegmentMax", SegmentOp::Max), ("UnsortedSegmentMin", SegmentOp::Min), ("UnsortedSegmentProd", SegmentOp::Prod)] {
+        let b = reg
+            .op(name)
+            .input("data: T")
+            .input("segment_ids: Tindices")
+            .input("num_segments: Tnumsegments")
+            .output("output: T")
+            .attr(if op == SegmentOp::Prod { NUMBERS } else { REALS })
+            .attr("Tindices: {int16, int32, int64}")
+            .attr("Tnumsegments: {int32, int64} = DT_INT32");
+        match op {
+            SegmentOp::Max => b.kernel(|init| unsorted_segment(init, SegmentOp::Max)),
+            SegmentOp::Min => b.kernel(|init| unsorted_segment(init, SegmentOp::Min)),
+            _ => b.kernel(|init| unsorted_segment(init, SegmentOp::Prod)),
+        };
+    }
+    for (name, op) in [("SegmentMax", SegmentOp::Max), ("SegmentMin", SegmentOp::Min), ("SegmentProd", SegmentOp::Prod)] {
+        let b = (reg.op(name).input("data: T").input("segment_ids: Tindices"))
+            .output("output: T")
+            .attr(if op == SegmentOp::Prod { NUMBERS } else { REALS })
+            .attr("Tindices: {int32, int64}");
+        match op {
+            SegmentOp::Max => b.kernel(|init| sorted_segment(init, SegmentOp::Max)),
+            SegmentOp::Min => b.kernel(|init| sorted_segment(init, SegmentOp::Min)),
+            _ => b.kernel(|init| sorted_segment(init, SegmentOp::Prod)),
+        };
+    }
     reg.op("DynamicStitch")
         .input("indices: N * int32")
         .input("data: N * T")
@@ -135,16 +165,121 @@ fn add_n_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // UnsortedSegmentSum
 
-fn unsorted_segment_sum(init: &KernelInit<'_>) -> Result<Kernel> {
+const REALS: &str = "T: {float, double, int32, uint8, int16, int8, int64, bfloat16, uint16, half, uint32, uint64}";
+const NUMBERS: &str = "T: {float, double, int32, uint8, int16, int8, complex64, int64, qint8, quint8, qint32, bfloat16, qint16, quint16, uint16, complex128, half, uint32, uint64}";
+
+/// How a segment's rows combine.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SegmentOp {
+    Sum,
+    Max,
+    Min,
+    Prod,
+}
+
+impl SegmentOp {
+    /// What an empty segment of an unsorted reduction holds.
+    fn identity<T: Num>(self) -> T {
+        match self {
+            SegmentOp::Sum => T::ZERO,
+            SegmentOp::Max => T::LOWEST,
+            SegmentOp::Min => T::HIGHEST,
+            SegmentOp::Prod => T::ONE,
+        }
+    }
+
+    /// What a missing id of a sorted reduction holds.
+    fn gap<T: Num>(self) -> T {
+        if self == SegmentOp::Prod { T::ONE } else { T::ZERO }
+    }
+
+    #[inline(always)]
+    fn combine<T: Num>(self, a: T, b: T) -> T {
+        match self {
+            SegmentOp::Sum => a.add(b),
+            SegmentOp::Max => a.max_nan(b),
+            SegmentOp::Min => a.min_nan(b),
+            SegmentOp::Prod => a.mul(b),
+        }
+    }
+}
+
+type SegmentFn = fn(&mut OpKernelContext<'_>, SegmentOp) -> Result<()>;
+
+fn unsorted_segment(init: &KernelInit<'_>, op: SegmentOp) -> Result<Kernel> {
     init.expect_inputs(3)?;
     let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
     init.attrs
         .get_type_in("Tindices", &[DType::Int32, DType::Int64])?;
     init.attrs
         .get_type_in("Tnumsegments", &[DType::Int32, DType::Int64])?;
-    let f: fn(&mut OpKernelContext<'_>) -> Result<()> = dispatch!(real, t, T => segment_sum_typed::<T>,
-        return Err(Error::internal(format!("UnsortedSegmentSum: unexpected dtype {t}"))));
-    Ok(kernel(1, f))
+    let f: SegmentFn = dispatch!(real, t, T => unsorted_segment_typed::<T>,
+        return Err(Error::internal(format!("UnsortedSegment{op:?}: unexpected dtype {t}"))));
+    Ok(kernel(1, move |ctx| f(ctx, op)))
+}
+
+fn sorted_segment(init: &KernelInit<'_>, op: SegmentOp) -> Result<Kernel> {
+    init.expect_inputs(2)?;
+    let t = type_attr(init, "T", NUMBER_TYPES, NUMBER_TYPES)?;
+    init.attrs.get_type_in("Tindices", &[DType::Int32, DType::Int64])?;
+    let f: SegmentFn = dispatch!(real, t, T => sorted_segment_typed::<T>,
+        return Err(Error::internal(format!("Segment{op:?}: unexpected dtype {t}"))));
+    Ok(kernel(1, move |ctx| f(ctx, op)))
+}
+
+/// `SegmentMax`/`Min`/`Prod`: runs of equal ascending ids, each reduced into its id's row, with
+/// TF's checks in TF's order (a decrease before a range error of the segment it ends).
+fn sorted_segment_typed<T: Num>(ctx: &mut OpKernelContext<'_>, op: SegmentOp) -> Result<()> {
+    let (data, ids) = (ctx.input(0), ctx.input(1));
+    if ids.rank() != 1 {
+        return Err(Error::invalid_argument("segment_ids should be a vector."));
+    }
+    let n = ids.num_elements();
+    if data.rank() == 0 || data.dims()[0] as usize != n {
+        return Err(Error::invalid_argument("segment_ids should be the same size as dimension 0 of input."));
+    }
+    let ids_v = ids.to_i64_vec()?;
+    let rows = ids_v.last().map_or(0, |&last| last + 1);
+    let mut out_dims = vec![rows.max(0)];
+    out_dims.extend_from_slice(&data.dims()[1..]);
+    let inner = prod(&data.dims()[1..]);
+    let mut start = 0;
+    while start < n {
+        let id = ids_v[start];
+        let mut end = start + 1;
+        while end < n && ids_v[end] == id {
+            end += 1;
+        }
+        if end < n && ids_v[end] < id {
+            return Err(Error::invalid_argument("segment ids are not increasing"));
+        }
+        if id < 0 || id >= rows {
+            return Err(Error::invalid_argument(format!(
+                "Segment id {id} out of range [0, {rows}), possibly because 'segment_ids' input is not sorted."
+            )));
+        }
+        start = end;
+    }
+    let out_shape = checked_shape(&out_dims)?;
+    let mut out = ctx.allocate::<T>(out_shape)?;
+    out.fill(op.gap());
+    let vals = data.values::<T>()?;
+    let mut start = 0;
+    while start < n {
+        let id = ids_v[start] as usize;
+        let dst = &mut out[id * inner..(id + 1) * inner];
+        dst.copy_from_slice(&vals[start * inner..(start + 1) * inner]);
+        let mut i = start + 1;
+        while i < n && ids_v[i] as usize == id {
+            for (o, &v) in dst.iter_mut().zip(&vals[i * inner..(i + 1) * inner]) {
+                *o = op.combine(*o, v);
+            }
+            i += 1;
+        }
+        start = i;
+    }
+    ctx.set_output(0, out.into_tensor());
+    Ok(())
 }
 
 /// TF's `SliceDebugString`: the multi-index of flat element `flat` of `shape` ("" for scalars).
@@ -166,7 +301,7 @@ fn slice_debug_string(shape: &[i64], flat: usize) -> String {
     }
 }
 
-fn segment_sum_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+fn unsorted_segment_typed<T: Num>(ctx: &mut OpKernelContext<'_>, op: SegmentOp) -> Result<()> {
     let data = ctx.input(0);
     let ids = ctx.input(1);
     let num_segments = ctx.input(2);
@@ -193,7 +328,10 @@ fn segment_sum_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
     out_dims.extend_from_slice(&data.dims()[ids.rank()..]);
     let out_shape = checked_shape(&out_dims)?;
     let inner = prod(&data.dims()[ids.rank()..]);
-    let mut out = vec![T::ZERO; out_shape.num_elements()];
+    let mut out = ctx.allocate::<T>(out_shape)?;
+    if op != SegmentOp::Sum {
+        out.fill(op.identity());
+    }
     if data.num_elements() > 0 {
         let ids_v = ids.to_i64_vec()?;
         let vals = data.values::<T>()?;
@@ -209,11 +347,11 @@ fn segment_sum_typed<T: Num>(ctx: &mut OpKernelContext<'_>) -> Result<()> {
             }
             let dst = &mut out[j as usize * inner..(j as usize + 1) * inner];
             for (o, &v) in dst.iter_mut().zip(&vals[i * inner..(i + 1) * inner]) {
-                *o = o.add(v);
+                *o = op.combine(*o, v);
             }
         }
     }
-    ctx.set_output(0, Tensor::from_vec(out_shape, out)?);
+    ctx.set_output(0, out.into_tensor());
     Ok(())
 }
 
@@ -370,6 +508,19 @@ mod tests {
             .attr_type("T", t)
             .attr_type("Tindices", ti)
             .attr_type("Tnumsegments", tn)
+    }
+
+    #[test]
+    fn max_min_and_product_segments_match_tf() {
+        let ops = [
+            "UnsortedSegmentMax",
+            "UnsortedSegmentMin",
+            "UnsortedSegmentProd",
+            "SegmentMax",
+            "SegmentMin",
+            "SegmentProd",
+        ];
+        assert!(crate::array::oracle::run_cases("segment_reduce.json", &ops, 1e-6) >= 60);
     }
 
     #[test]
