@@ -76,7 +76,7 @@ def diagonals_and_bands_gradients(target, job):
 
 def special_functions_gradients(target, job):
     """`lgamma`, `digamma`, `zeta`, `polygamma` on task 1 with second derivatives (lgamma ->
-    digamma -> polygamma), `setdiff1d` on task 0."""
+    digamma -> polygamma), `selu` and `setdiff1d` on task 0."""
     g = tf.Graph()
     with g.as_default():
         x = v1.placeholder(tf.float64, [6])
@@ -88,12 +88,13 @@ def special_functions_gradients(target, job):
             first = tf.gradients(tf.reduce_sum(lg), x)[0]
             second = tf.gradients(tf.reduce_sum(first), x)[0]
         with on(job, 0):
-            loss = tf.reduce_sum(lg * dg) + tf.reduce_sum(z) + tf.reduce_sum(pg)
+            sel = tf.nn.selu(3.0 * x - 4.0)
+            loss = tf.reduce_sum(lg * dg) + tf.reduce_sum(z) + tf.reduce_sum(pg) + tf.reduce_sum(sel * sel)
             grads = tf.gradients(loss, [x])
             kept, where = tf.compat.v1.setdiff1d(tf.constant([5, 1, 9, 1, 4, 7]), tf.constant([1, 7, 8]))
     feed = {x: np.array([0.3, 1.0, 1.7, 2.5, 4.25, 9.0])}
     with v1.Session(target, graph=g) as s:
-        return [tolist(v) for v in s.run([lg, dg, z, pg, first, second, loss, kept, where] + grads, feed)]
+        return [tolist(v) for v in s.run([lg, dg, z, pg, first, second, sel, loss, kept, where] + grads, feed)]
 
 
 def segment_max_min_prod_gradients(target, job):

@@ -2,7 +2,8 @@
 """Oracle cases for ferroflow's special functions and set difference, computed by stock TF 2.21:
 `Lgamma`, `Digamma`, `Zeta`, `Polygamma` in float and double over positive, negative and tiny
 arguments, poles, infinities and NaN; `ListDiff` (`tf.compat.v1.setdiff1d`) of ints, floats
-(signed zeros, NaN) and strings with int32 and int64 indices, and its errors.
+(signed zeros, NaN) and strings with int32 and int64 indices, and its errors; the `Selu`
+activation and `SeluGrad`.
 
 Run with the TF virtualenv:
 
@@ -59,8 +60,19 @@ def _list_diff(c):
     case("err_y_scalar", np.array([1, 2], np.int32), np.array(1, np.int32))
 
 
+def _selu(c):
+    xs = [-20.0, -3.0, -1.0, -0.5, -1e-3, -1e-6, 0.0, 1e-6, 0.25, 1.0, 7.5, np.inf, -np.inf, np.nan]
+    for dt in ("float32", "float64"):
+        x = np.array(xs, dt)
+        c.ok(f"selu_{dt}", "Selu", [x], {"T": ty(dt)})
+        y = np.where(x < 0, 1.7580993408473768 * (np.exp(np.nan_to_num(x)) - 1), 1.0507009873554805 * x).astype(dt)
+        g = np.linspace(-2, 2, len(xs)).astype(dt)
+        c.ok(f"selu_grad_{dt}", "SeluGrad", [g, y], {"T": ty(dt)})
+
+
 def main():
     c = Cases()
+    _selu(c)
     _unary(c)
     _binary(c)
     _list_diff(c)

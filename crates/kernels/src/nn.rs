@@ -59,6 +59,8 @@ pub(crate) trait Real: Num + Send + Sync {
     fn ln(self) -> Self;
     fn tanh(self) -> Self;
     fn from_f32(v: f32) -> Self;
+    /// The nearest value of this type to `v`.
+    fn from_f64(v: f64) -> Self;
     fn sub(self, o: Self) -> Self;
     fn div(self, o: Self) -> Self;
     fn max(self, o: Self) -> Self;
@@ -80,6 +82,7 @@ macro_rules! num_float {
             #[inline] fn ln(self) -> Self { <$t>::ln(self) }
             #[inline] fn tanh(self) -> Self { <$t>::tanh(self) }
             #[inline] fn from_f32(v: f32) -> Self { v as $t }
+            #[inline] fn from_f64(v: f64) -> Self { v as $t }
             #[inline] fn sub(self, o: Self) -> Self { self - o }
             #[inline] fn div(self, o: Self) -> Self { self / o }
             #[inline] fn max(self, o: Self) -> Self { if o > self { o } else { self } }

@@ -208,7 +208,7 @@ pub(super) fn register(reg: &mut OpRegistry) {
 mod tests {
     #[test]
     fn oracle_cases() {
-        let ops = ["Lgamma", "Digamma", "Zeta", "Polygamma"];
-        assert!(crate::array::oracle::run_cases("special.json", &ops, 2e-6) >= 12);
+        let ops = ["Lgamma", "Digamma", "Zeta", "Polygamma", "Selu", "SeluGrad"];
+        assert!(crate::array::oracle::run_cases("special.json", &ops, 2e-6) >= 16);
     }
 }

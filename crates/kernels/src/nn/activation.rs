@@ -1,4 +1,4 @@
-//! Activations (Relu, Relu6, Elu, LeakyRelu) and their gradients, plus [`Activation`], the
+//! Activations (Relu, Relu6, Elu, Selu, LeakyRelu) and their gradients, plus [`Activation`], the
 //! epilogue `_FusedMatMul` applies. Stateless kernels; LeakyRelu's alpha is read at build time.
 //! NaN passes through every activation, as in TF.
 
@@ -28,6 +28,14 @@ pub(super) fn register(reg: &mut OpRegistry) {
         .cost(Cost::Elementwise)
         .kernel(|init| {
         unary_float(init, |t, x, _| dispatch!(float, t, T => unary::<T>(x, elu), unsupported(t)))
+    });
+    reg.op("Selu")
+        .input("features: T")
+        .output("activations: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| {
+        unary_float(init, |t, x, _| dispatch!(float, t, T => unary::<T>(x, selu), unsupported(t)))
     });
     reg.op("LeakyRelu")
         .input("features: T")
@@ -69,6 +77,17 @@ pub(super) fn register(reg: &mut OpRegistry) {
         .cost(Cost::Elementwise)
         .kernel(|init| grad_float(init, "EluGrad", |t, g, y, _| {
         dispatch!(float, t, T => binary::<T>(g, y, |g, y| if y < T::ZERO { g * (y + T::ONE) } else { g }), unsupported(t))
+    }));
+    reg.op("SeluGrad")
+        .input("gradients: T")
+        .input("outputs: T")
+        .output("backprops: T")
+        .attr("T: {half, bfloat16, float, double}")
+        .cost(Cost::Elementwise)
+        .kernel(|init| grad_float(init, "SeluGrad", |t, g, y, _| {
+        dispatch!(float, t, T => binary::<T>(g, y, |g, y| {
+            if y < T::ZERO { g * (y + T::from_f64(SELU_SCALE_ALPHA)) } else { g * T::from_f64(SELU_SCALE) }
+        }), unsupported(t))
     }));
     reg.op("SoftplusGrad")
         .input("gradients: T")
@@ -133,6 +152,16 @@ pub(crate) fn relu6<T: Num>(x: T) -> T {
 #[inline]
 pub(crate) fn elu<T: Real>(x: T) -> T {
     if x < T::ZERO { x.exp_m1() } else { x }
+}
+
+/// SELU's constants (`scale`, `scale * alpha`), rounded to the computation's type as TF does.
+const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+const SELU_SCALE_ALPHA: f64 = 1.758_099_340_847_376_9;
+
+/// TF's `Selu`: `scale * alpha * (exp(x) - 1)` below zero, `scale * x` above.
+#[inline]
+pub(crate) fn selu<T: Real>(x: T) -> T {
+    if x < T::ZERO { T::from_f64(SELU_SCALE_ALPHA).mul(x.exp_fast().sub(T::ONE)) } else { T::from_f64(SELU_SCALE).mul(x) }
 }
 
 #[inline]
