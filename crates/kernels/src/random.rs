@@ -85,7 +85,7 @@ pub(crate) fn shape_from_input(t: &Tensor) -> Result<TensorShape> {
 }
 
 /// A zeroed output buffer, or RESOURCE_EXHAUSTED (TF's OOM wording) when it cannot be allocated.
-pub(crate) fn alloc_output<T: TensorElement>(shape: &TensorShape, device: &str) -> Result<Vec<T>> {
+fn alloc_output<T: TensorElement>(shape: &TensorShape, device: &str) -> Result<Vec<T>> {
     let n = shape.num_elements();
     let mut v = Vec::new();
     let fits = n.checked_mul(std::mem::size_of::<T>()).is_some_and(|b| b <= isize::MAX as usize);

@@ -9,7 +9,7 @@
 //! Concurrency: stateless kernels, shared by every step of a graph.
 
 use crate::array::elems::{Elem, Filler, fill_elements};
-use crate::array::{checked_shape, kernel};
+use crate::array::{checked_shape, kernel, strides_of};
 use ferroflow_framework::{DType, Error, OpKernelContext, OpRegistry, Result, Tensor, TensorShape};
 
 pub(crate) fn register(reg: &mut OpRegistry) {
@@ -59,10 +59,15 @@ fn show(index: &[i64]) -> String {
     format!("[{}]", parts.join(","))
 }
 
-/// A fallibly allocated vector of `n` copies of `v` (`n` comes from a request).
-fn filled<T: Clone>(n: usize, v: T) -> Result<Vec<T>> {
+/// `n` copies of `v` (`n` comes from a request): checked against the memory budget, then
+/// allocated fallibly, TF's OOM error when either fails.
+fn filled<T: Clone>(device: &str, n: usize, v: T) -> Result<Vec<T>> {
+    let bytes = n.checked_mul(std::mem::size_of::<T>()).and_then(|b| i64::try_from(b).ok());
+    let oom = || ferroflow_framework::memory::oom_error(&[n as i64], DType::Int64, device);
+    let shape = TensorShape::new(vec![bytes.ok_or_else(oom)?]);
+    let _check = ferroflow_framework::memory::reserve_tensor(&shape, DType::UInt8, 0, device)?;
     let mut out = Vec::new();
-    out.try_reserve_exact(n).map_err(|_| Error::resource_exhausted(format!("OOM when allocating {n} sparse entries")))?;
+    out.try_reserve_exact(n).map_err(|_| oom())?;
     out.resize(n, v);
     Ok(out)
 }
@@ -71,6 +76,8 @@ fn filled<T: Clone>(n: usize, v: T) -> Result<Vec<T>> {
 // SparseToDense
 
 fn sparse_to_dense(ctx: &mut OpKernelContext<'_>, validate: bool) -> Result<()> {
+    let step = ctx.step;
+    let device = step.device_name.as_str();
     let (indices, shape_t, values, default) = (ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3));
     if indices.rank() > 2 {
         return Err(Error::invalid_argument(format!("sparse_indices should be a scalar, vector, or matrix, got shape {}", indices.shape())));
@@ -99,7 +106,7 @@ fn sparse_to_dense(ctx: &mut OpKernelContext<'_>, validate: bool) -> Result<()> 
     let out_shape = checked_shape(&dims)?;
     let flat_indices = indices.to_i64_vec()?;
     let rank = num_dims as usize;
-    let mut positions = filled(num_entries as usize, 0usize)?;
+    let mut positions = filled(device, num_entries as usize, 0usize)?;
     for (i, index) in flat_indices.chunks(rank.max(1)).enumerate().take(num_entries as usize) {
         if index.iter().zip(&dims).any(|(&x, &d)| x < 0 || x >= d) {
             return Err(Error::invalid_argument(format!(
@@ -153,6 +160,8 @@ impl Filler for Scatter {
 // SparseReshape
 
 fn sparse_reshape(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    let step = ctx.step;
+    let device = step.device_name.as_str();
     let (indices, shape_t, target_t) = (ctx.input(0), ctx.input(1), ctx.input(2));
     if indices.rank() != 2 {
         return Err(Error::invalid_argument(format!("Input indices should be a matrix but received shape {}", indices.shape())));
@@ -222,15 +231,12 @@ fn sparse_reshape(ctx: &mut OpKernelContext<'_>) -> Result<()> {
         )));
     }
     let strides = |dims: &[i64]| {
-        let mut s = vec![1i64; dims.len()];
-        for d in (0..dims.len().saturating_sub(1)).rev() {
-            s[d] = s[d + 1] * dims[d + 1];
-        }
-        s
+        let dims: Vec<usize> = dims.iter().map(|&d| d as usize).collect();
+        strides_of(&dims).into_iter().map(|s| s as i64).collect::<Vec<i64>>()
     };
     let (in_strides, out_strides) = (strides(&in_dims), strides(&out_dims));
     let flat = indices.values::<i64>()?;
-    let mut out = filled(nnz * out_rank, 0i64)?;
+    let mut out = filled(device, nnz.checked_mul(out_rank).unwrap_or(usize::MAX), 0i64)?;
     for (row, dst) in flat.chunks(in_rank.max(1)).zip(out.chunks_mut(out_rank.max(1))).take(nnz) {
         let mut id: i64 = row.iter().zip(&in_strides).map(|(&x, &s)| x.wrapping_mul(s)).fold(0, i64::wrapping_add);
         for (o, &s) in dst.iter_mut().zip(&out_strides) {
@@ -247,6 +253,8 @@ fn sparse_reshape(ctx: &mut OpKernelContext<'_>) -> Result<()> {
 // SparseFillEmptyRows and its gradient
 
 fn fill_empty_rows(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    let step = ctx.step;
+    let device = step.device_name.as_str();
     let (indices, values, shape_t, default) = (ctx.input(0), ctx.input(1), ctx.input(2), ctx.input(3));
     if default.rank() != 0 {
         return Err(Error::invalid_argument(format!("default_value must be a scalar, saw: {}", default.shape())));
@@ -283,7 +291,7 @@ fn fill_empty_rows(ctx: &mut OpKernelContext<'_>) -> Result<()> {
     }
     let rows = dense_rows.max(0) as usize;
     // Entries per row, checked in range.
-    let mut counts = filled(rows, 0usize)?;
+    let mut counts = filled(device, rows, 0usize)?;
     for i in 0..n {
         let row = flat[i * rank];
         if row < 0 || row >= dense_rows {
@@ -292,16 +300,16 @@ fn fill_empty_rows(ctx: &mut OpKernelContext<'_>) -> Result<()> {
         counts[row as usize] += 1;
     }
     // Where each row starts in the output: empty rows take one default entry.
-    let mut starts = filled(rows, 0usize)?;
+    let mut starts = filled(device, rows, 0usize)?;
     let mut total = 0usize;
     for (start, &count) in starts.iter_mut().zip(&counts) {
         *start = total;
         total += count.max(1);
     }
-    let mut out_indices = filled(total * rank, 0i64)?;
-    let mut reverse = filled(n, 0i64)?;
-    let mut source: Vec<Option<usize>> = filled(total, None)?;
-    let mut placed = filled(rows, 0usize)?;
+    let mut out_indices = filled(device, total.checked_mul(rank).unwrap_or(usize::MAX), 0i64)?;
+    let mut reverse = filled(device, n, 0i64)?;
+    let mut source: Vec<Option<usize>> = filled(device, total, None)?;
+    let mut placed = filled(device, rows, 0usize)?;
     for i in 0..n {
         let row = flat[i * rank] as usize;
         let at = starts[row] + placed[row];
@@ -310,7 +318,7 @@ fn fill_empty_rows(ctx: &mut OpKernelContext<'_>) -> Result<()> {
         source[at] = Some(i);
         reverse[i] = at as i64;
     }
-    let mut empty = filled(rows, false)?;
+    let mut empty = filled(device, rows, false)?;
     for row in 0..rows {
         if counts[row] == 0 {
             empty[row] = true;
@@ -343,6 +351,8 @@ impl Filler for FromSources {
 }
 
 fn fill_empty_rows_grad(ctx: &mut OpKernelContext<'_>) -> Result<()> {
+    let step = ctx.step;
+    let device = step.device_name.as_str();
     let (reverse, grads) = (ctx.input(0), ctx.input(1));
     if reverse.rank() != 1 {
         return Err(Error::invalid_argument(format!("reverse_index_map must be a vector, saw: {}", reverse.shape())));
@@ -356,10 +366,10 @@ fn fill_empty_rows_grad(ctx: &mut OpKernelContext<'_>) -> Result<()> {
         return Err(Error::invalid_argument(format!("Elements in reverse index must be in [0, {full}) but got {bad}")));
     }
     let (d_values, d_default) = match grads.dtype() {
-        DType::Float => gather_and_rest::<f32>(&map, grads)?,
-        DType::Double => gather_and_rest::<f64>(&map, grads)?,
-        DType::Int32 => gather_and_rest::<i32>(&map, grads)?,
-        DType::Int64 => gather_and_rest::<i64>(&map, grads)?,
+        DType::Float => gather_and_rest::<f32>(device, &map, grads)?,
+        DType::Double => gather_and_rest::<f64>(device, &map, grads)?,
+        DType::Int32 => gather_and_rest::<i32>(device, &map, grads)?,
+        DType::Int64 => gather_and_rest::<i64>(device, &map, grads)?,
         other => return Err(Error::unimplemented(format!("SparseFillEmptyRowsGrad of {}", other.name()))),
     };
     ctx.set_output(0, d_values);
@@ -369,13 +379,13 @@ fn fill_empty_rows_grad(ctx: &mut OpKernelContext<'_>) -> Result<()> {
 
 /// The gradients of the entries that came from the input, and the sum of the rest (those of the
 /// default entries, in output order).
-fn gather_and_rest<T>(map: &[i64], grads: &Tensor) -> Result<(Tensor, Tensor)>
+fn gather_and_rest<T>(device: &str, map: &[i64], grads: &Tensor) -> Result<(Tensor, Tensor)>
 where
     T: ferroflow_framework::TensorElement + Copy + Default + std::ops::Add<Output = T>,
 {
     let g = grads.values::<T>()?;
-    let mut visited = filled(g.len(), false)?;
-    let mut d_values = filled(map.len(), T::default())?;
+    let mut visited = filled(device, g.len(), false)?;
+    let mut d_values = filled(device, map.len(), T::default())?;
     for (d, &j) in d_values.iter_mut().zip(map) {
         *d = g[j as usize];
         visited[j as usize] = true;
@@ -386,9 +396,25 @@ where
 
 #[cfg(test)]
 mod tests {
+    use crate::testutil::{node, run};
+    use ferroflow_framework::{Code, DType, Tensor};
+
     #[test]
     fn oracle_cases() {
         let ops = ["SparseToDense", "SparseReshape", "SparseFillEmptyRows", "SparseFillEmptyRowsGrad"];
         assert!(crate::array::oracle::run_cases("sparse.json", &ops, 0.0) >= 56);
+    }
+
+    #[test]
+    fn a_huge_dense_shape_is_resource_exhausted_not_an_abort() {
+        let op = node("SparseFillEmptyRows").attr_type("T", DType::Float);
+        let inputs = vec![
+            Tensor::from_vec(vec![1, 2], vec![0i64, 0]).unwrap(),
+            Tensor::from_vec(vec![1], vec![1.0f32]).unwrap(),
+            Tensor::from_vec(vec![2], vec![1i64 << 61, 2]).unwrap(),
+            Tensor::scalar(0.0f32),
+        ];
+        let e = run(op, inputs).unwrap_err();
+        assert_eq!(e.code, Code::ResourceExhausted, "{e}");
     }
 }

@@ -11,7 +11,7 @@ use crate::philox::{
     self, Distribution, NormalF32, NormalF64, PhiloxRandom, TruncatedNormalF32, TruncatedNormalF64, UniformF32, UniformF64,
     UniformFull32, UniformFull64, UniformI32, UniformI64,
 };
-use crate::random::{alloc_output, shape_from_input};
+use crate::random::shape_from_input;
 use ferroflow_framework::{DType, Error, Kernel, KernelFactory, KernelInit, OpKernel, OpKernelContext, OpRegistry, Result, Tensor, TensorElement, TensorShape};
 
 /// TF's algorithm ids (`rng_alg.h`).
@@ -225,14 +225,14 @@ fn generator_from_key_counter(key: &Tensor, counter: &Tensor, alg: &Tensor) -> R
     ))
 }
 
-/// A tensor of `shape` filled from `rng` by `dist`.
-fn generate<D: Distribution>(dist: &D, rng: PhiloxRandom, shape: TensorShape, device: &str) -> Result<Tensor>
+/// A tensor of `shape` filled from `rng` by `dist`, allocated against the memory budget.
+fn generate<D: Distribution>(dist: &D, rng: PhiloxRandom, shape: TensorShape, ctx: &OpKernelContext<'_>) -> Result<Tensor>
 where
     D::Output: TensorElement,
 {
-    let mut data = alloc_output::<D::Output>(&shape, device)?;
+    let mut data = ctx.allocate::<D::Output>(shape)?;
     philox::fill(dist, rng, &mut data);
-    Tensor::from_vec(shape, data)
+    Ok(data.into_tensor())
 }
 
 /// The scalar `minval` and `maxval` (inputs `at` and `at + 1`) with TF's checks.
@@ -254,44 +254,41 @@ fn range<T: TensorElement + PartialOrd + std::fmt::Display>(ctx: &OpKernelContex
 impl OpKernel for StatelessRandomOp {
     fn compute(&self, ctx: &mut OpKernelContext<'_>) -> Result<()> {
         // TF reads the key, counter and algorithm before the shape, and the seed after it.
-        let keyed = match self.source {
-            Source::KeyCounter => Some(generator_from_key_counter(ctx.input(1), ctx.input(2), ctx.input(3))?),
-            Source::Seed => None,
+        let (rng, shape) = match self.source {
+            Source::KeyCounter => {
+                let rng = generator_from_key_counter(ctx.input(1), ctx.input(2), ctx.input(3))?;
+                (rng, shape_from_input(ctx.input(0))?)
+            }
+            Source::Seed => {
+                let shape = shape_from_input(ctx.input(0))?;
+                (generator_from_seed(ctx.input(1))?, shape)
+            }
         };
-        let shape = shape_from_input(ctx.input(0))?;
-        if self.source == Source::Seed && (ctx.input(1).rank() != 1 || ctx.input(1).shape().dims()[0] != 2) {
-            return Err(Error::invalid_argument(format!("seed must have shape [2], not {}", ctx.input(1).shape())));
-        }
-        // An empty output needs no valid range (and, for V1, no seed scrambling).
+        // An empty output needs no valid range.
         if shape.num_elements() == 0 {
             ctx.set_output(0, Tensor::zeros(self.dtype, shape)?);
             return Ok(());
         }
-        let rng = match keyed {
-            Some(rng) => rng,
-            None => generator_from_seed(ctx.input(1))?,
-        };
         let bounds_at = if self.source == Source::Seed { 2 } else { 4 };
-        let device = ctx.step.device_name.as_str();
         let out = match (self.dist, self.dtype) {
-            (Dist::Uniform, DType::Float) => generate(&UniformF32, rng, shape, device)?,
-            (Dist::Uniform, _) => generate(&UniformF64, rng, shape, device)?,
-            (Dist::Normal, DType::Float) => generate(&NormalF32, rng, shape, device)?,
-            (Dist::Normal, _) => generate(&NormalF64, rng, shape, device)?,
-            (Dist::TruncatedNormal, DType::Float) => generate(&TruncatedNormalF32, rng, shape, device)?,
-            (Dist::TruncatedNormal, _) => generate(&TruncatedNormalF64, rng, shape, device)?,
+            (Dist::Uniform, DType::Float) => generate(&UniformF32, rng, shape, ctx)?,
+            (Dist::Uniform, _) => generate(&UniformF64, rng, shape, ctx)?,
+            (Dist::Normal, DType::Float) => generate(&NormalF32, rng, shape, ctx)?,
+            (Dist::Normal, _) => generate(&NormalF64, rng, shape, ctx)?,
+            (Dist::TruncatedNormal, DType::Float) => generate(&TruncatedNormalF32, rng, shape, ctx)?,
+            (Dist::TruncatedNormal, _) => generate(&TruncatedNormalF64, rng, shape, ctx)?,
             (Dist::UniformInt, DType::Int32) => {
                 let (lo, hi) = range::<i32>(ctx, bounds_at)?;
-                generate(&UniformI32::new(lo, hi), rng, shape, device)?
+                generate(&UniformI32::new(lo, hi), rng, shape, ctx)?
             }
             (Dist::UniformInt, _) => {
                 let (lo, hi) = range::<i64>(ctx, bounds_at)?;
-                generate(&UniformI64::new(lo, hi), rng, shape, device)?
+                generate(&UniformI64::new(lo, hi), rng, shape, ctx)?
             }
-            (Dist::FullInt, DType::UInt32) => generate(&UniformFull32 { from_bits: |x| x }, rng, shape, device)?,
-            (Dist::FullInt, DType::Int32) => generate(&UniformFull32 { from_bits: |x| x as i32 }, rng, shape, device)?,
-            (Dist::FullInt, DType::UInt64) => generate(&UniformFull64 { from_bits: |x| x }, rng, shape, device)?,
-            (Dist::FullInt, _) => generate(&UniformFull64 { from_bits: |x| x as i64 }, rng, shape, device)?,
+            (Dist::FullInt, DType::UInt32) => generate(&UniformFull32 { from_bits: |x| x }, rng, shape, ctx)?,
+            (Dist::FullInt, DType::Int32) => generate(&UniformFull32 { from_bits: |x| x as i32 }, rng, shape, ctx)?,
+            (Dist::FullInt, DType::UInt64) => generate(&UniformFull64 { from_bits: |x| x }, rng, shape, ctx)?,
+            (Dist::FullInt, _) => generate(&UniformFull64 { from_bits: |x| x as i64 }, rng, shape, ctx)?,
         };
         ctx.set_output(0, out);
         Ok(())
